@@ -1,0 +1,133 @@
+/**
+ * DHCP engine configuration and its validation (all problems reported at once).
+ */
+import { UsageError } from '../../core/errors.js';
+import { ipv4ToNumber, isIpv4, normalizeMac, sameSubnet, type Ipv4Address, type MacAddress } from '../net/address.js';
+import { BOOT_VENDOR_CLASSES, DEFAULT_BOOT_RULES, type BootRule } from './boot-rules.js';
+
+export interface DhcpHostEntry {
+  mac: string;
+  /** Fixed address (full mode); omit to take one from the pool. */
+  ip?: Ipv4Address;
+  bootfile?: string;
+  hostname?: string;
+}
+
+export interface DhcpEngineConfig {
+  /**
+   * `server`: we own the (isolated lab) network and hand out addresses.
+   * `proxy`: another server hands out addresses; we add boot information only (yiaddr 0), PXE-style.
+   */
+  mode: 'server' | 'proxy';
+  /** Our address: option 54 and, unless `nextServer` says otherwise, siaddr (the TFTP server). */
+  serverIp: Ipv4Address;
+  /** TFTP server for siaddr, when not ourselves. */
+  nextServer?: Ipv4Address;
+  /** Server mode: required. */
+  subnetMask?: Ipv4Address;
+  router?: Ipv4Address;
+  dnsServers?: Ipv4Address[];
+  /** Server mode: the dynamic range, inclusive; must lie in serverIp's subnet. */
+  pool?: { first: Ipv4Address; last: Ipv4Address };
+  /** Default 3600 s. */
+  leaseSeconds?: number;
+  /** Known clients; always answered (also over plain BOOTP). */
+  hosts?: DhcpHostEntry[];
+  /** First match gives the boot file / option 43. Default DEFAULT_BOOT_RULES. */
+  bootRules?: BootRule[];
+  /** Used when no rule and no host entry names a file. */
+  defaultBootfile?: string;
+  /** Vendor classes (globs) of boot-capable clients answered without a host entry. Default BOOT_VENDOR_CLASSES. */
+  bootVendorClasses?: string[];
+  /** When true, answer only MACs in `hosts` (vendor class alone is not enough). */
+  onlyKnownHosts?: boolean;
+  /** Also send option 66 (TFTP server name) and 67 (boot file); siaddr/file are always set. */
+  tftpOptions?: boolean;
+}
+
+export interface ResolvedDhcpConfig {
+  mode: 'server' | 'proxy';
+  serverIp: Ipv4Address;
+  nextServer: Ipv4Address;
+  subnetMask: Ipv4Address | undefined;
+  router: Ipv4Address | undefined;
+  dnsServers: Ipv4Address[];
+  pool: { first: Ipv4Address; last: Ipv4Address } | undefined;
+  leaseSeconds: number;
+  hosts: Map<MacAddress, DhcpHostEntry>;
+  bootRules: readonly BootRule[];
+  defaultBootfile: string | undefined;
+  bootVendorClasses: readonly string[];
+  onlyKnownHosts: boolean;
+  tftpOptions: boolean;
+}
+
+/** A pool larger than this is a configuration mistake on a lab network (and would make allocation slow). */
+const MAX_POOL = 4096;
+
+export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
+  const problems: string[] = [];
+  const ip = (v: string | undefined, what: string): void => {
+    if (v !== undefined && !isIpv4(v)) problems.push(`${what} '${v}' is not an IPv4 address`);
+  };
+  ip(c.serverIp, 'serverIp');
+  ip(c.nextServer, 'nextServer');
+  ip(c.subnetMask, 'subnetMask');
+  ip(c.router, 'router');
+  c.dnsServers?.forEach((d) => ip(d, 'dnsServers[]'));
+  ip(c.pool?.first, 'pool.first');
+  ip(c.pool?.last, 'pool.last');
+  const hosts = new Map<MacAddress, DhcpHostEntry>();
+  for (const h of c.hosts ?? []) {
+    try {
+      hosts.set(normalizeMac(h.mac), h);
+    } catch {
+      problems.push(`hosts[].mac '${h.mac}' is not a MAC address`);
+    }
+    ip(h.ip, `hosts[${h.mac}].ip`);
+  }
+  if (c.mode !== 'server' && c.mode !== 'proxy') problems.push(`mode must be 'server' or 'proxy'`);
+  if (c.mode === 'server' && problems.length === 0) {
+    if (!c.subnetMask) problems.push('server mode needs subnetMask');
+    else {
+      if (c.pool) {
+        const a = ipv4ToNumber(c.pool.first);
+        const b = ipv4ToNumber(c.pool.last);
+        if (b < a) problems.push('pool.last is below pool.first');
+        else if (b - a + 1 > MAX_POOL) problems.push(`pool has ${b - a + 1} addresses; at most ${MAX_POOL}`);
+        if (!sameSubnet(c.pool.first, c.serverIp, c.subnetMask) || !sameSubnet(c.pool.last, c.serverIp, c.subnetMask)) {
+          problems.push('pool lies outside the subnet of serverIp/subnetMask');
+        }
+      }
+      for (const h of c.hosts ?? []) {
+        if (h.ip && !sameSubnet(h.ip, c.serverIp, c.subnetMask)) problems.push(`hosts[${h.mac}].ip ${h.ip} is outside the subnet`);
+      }
+    }
+    if (!c.pool && !(c.hosts ?? []).some((h) => h.ip)) problems.push('server mode needs a pool or hosts with fixed addresses');
+  }
+  if (c.leaseSeconds !== undefined && !(Number.isInteger(c.leaseSeconds) && c.leaseSeconds >= 60 && c.leaseSeconds < 2 ** 31)) {
+    problems.push('leaseSeconds must be an integer ≥ 60');
+  }
+  if (problems.length) {
+    throw new UsageError(`invalid DHCP configuration: ${problems.join('; ')}`, {
+      hint: 'check the netboot section of the lab/run file',
+      details: { problems },
+    });
+  }
+  return {
+    mode: c.mode,
+    serverIp: c.serverIp,
+    nextServer: c.nextServer ?? c.serverIp,
+    subnetMask: c.subnetMask,
+    router: c.router,
+    dnsServers: c.dnsServers ?? [],
+    pool: c.pool,
+    leaseSeconds: c.leaseSeconds ?? 3600,
+    hosts,
+    bootRules: c.bootRules ?? DEFAULT_BOOT_RULES,
+    defaultBootfile: c.defaultBootfile,
+    bootVendorClasses: c.bootVendorClasses ?? BOOT_VENDOR_CLASSES,
+    onlyKnownHosts: c.onlyKnownHosts ?? false,
+    tftpOptions: c.tftpOptions ?? false,
+  };
+}
