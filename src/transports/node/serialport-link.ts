@@ -1,0 +1,204 @@
+import { access } from 'node:fs/promises';
+import { SerialPort } from 'serialport';
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { BoardkitError } from '../../core/errors.js';
+import {
+  SerialLinkReaderSlot,
+  type SerialLink,
+  type SerialLinkOptions,
+  type SerialLinkReader,
+  type SerialLinkState,
+} from '../serial-link.js';
+
+/**
+ * A SerialLink over the `serialport` package: real UARTs and QEMU/socat ptys take the same path.
+ *
+ * serialport flushes the tty (TCIOFLUSH) when it opens a port, so bytes the device sent before the
+ * open are gone by design; the reader starts at the open. Linux ports are opened with an exclusive
+ * flock (`lock: true`) so two boardkit processes never share a console; the lock is released by
+ * every close path (explicit close, disconnect, failed reopen, giving up).
+ */
+export interface SerialPortLinkOptions extends SerialLinkOptions {
+  clock?: Clock;
+}
+
+export async function openSerialPortLink(path: string, options: SerialPortLinkOptions = {}): Promise<SerialLink> {
+  const link = new SerialPortLink(path, options);
+  await link.openFirst();
+  return link;
+}
+
+/** Finds the current device path of a USB serial adapter by its serial number. */
+export async function findPortBySerialNumber(serialNumber: string): Promise<string | undefined> {
+  const ports = await SerialPort.list();
+  return ports.find((p) => p.serialNumber === serialNumber)?.path;
+}
+
+class SerialPortLink implements SerialLink {
+  readonly description: string;
+  private readonly slot = new SerialLinkReaderSlot();
+  private readonly clock: Clock;
+  private port: SerialPort | undefined;
+  private currentState: SerialLinkState = 'reconnecting';
+  private lostAt = 0;
+  private pollTimer: TimerHandle | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: SerialPortLinkOptions,
+  ) {
+    this.description = options.serialNumber ? `serial:${options.serialNumber}` : path;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get state(): SerialLinkState {
+    return this.currentState;
+  }
+
+  setReader(reader: SerialLinkReader): void {
+    this.slot.set(reader);
+  }
+
+  async openFirst(): Promise<void> {
+    const path = await this.resolvePath();
+    if (!path) {
+      throw new BoardkitError('E_SERIAL_NOT_FOUND', 'device', `no serial port with serial number ${this.options.serialNumber}`, {
+        hint: 'list adapters with `ls -l /dev/serial/by-id/` and check the cable',
+      });
+    }
+    try {
+      await this.openPort(path);
+    } catch (err) {
+      throw openError(path, err);
+    }
+  }
+
+  private async resolvePath(): Promise<string | undefined> {
+    if (this.options.serialNumber) return findPortBySerialNumber(this.options.serialNumber);
+    return this.path;
+  }
+
+  private openPort(path: string): Promise<void> {
+    const port = new SerialPort({ path, baudRate: this.options.baudRate ?? 115200, autoOpen: false, lock: true, hupcl: false });
+    return new Promise<void>((resolve, reject) => {
+      port.open((err) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        if (this.closing) {
+          port.close(() => resolve());
+          return;
+        }
+        this.port = port;
+        this.currentState = 'open';
+        port.on('data', (chunk: Buffer) => this.slot.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+        port.on('error', () => {
+          /* read/write errors end in 'close' with a disconnect error; nothing to do here */
+        });
+        port.once('close', (closeErr: (Error & { disconnected?: boolean }) | null) => this.onPortClosed(port, closeErr));
+        resolve();
+      });
+    });
+  }
+
+  private onPortClosed(port: SerialPort, err: (Error & { disconnected?: boolean }) | null): void {
+    if (this.port !== port) return;
+    this.port = undefined;
+    if (this.closing) return;
+    const reconnect = this.options.reconnect?.enabled ?? true;
+    if (!reconnect) {
+      this.finish(new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} disappeared`, { cause: err ?? undefined }));
+      return;
+    }
+    this.currentState = 'reconnecting';
+    this.lostAt = this.clock.now();
+    this.slot.event({ type: 'lost', reason: err?.message ?? 'port closed' });
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = this.clock.setTimeout(() => void this.poll(), this.options.reconnect?.pollMs ?? 100);
+  }
+
+  private async poll(): Promise<void> {
+    this.pollTimer = undefined;
+    if (this.closing) return;
+    const gap = this.clock.now() - this.lostAt;
+    try {
+      const path = await this.resolvePath();
+      if (path) {
+        await access(path);
+        await this.openPort(path);
+        if (this.port) this.slot.event({ type: 'reopened', path, gapMs: this.clock.now() - this.lostAt });
+        return;
+      }
+    } catch {
+      /* not back yet (ENOENT), or still busy: keep polling */
+    }
+    if (this.closing) return;
+    if (gap >= (this.options.reconnect?.giveUpMs ?? 60_000)) {
+      this.finish(
+        new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} did not come back within ${Math.round(gap)} ms`, {
+          hint: 'use a stable path (/dev/serial/by-id/...) or serial:SERIALNUMBER so a re-enumerated adapter is found again',
+        }),
+      );
+      return;
+    }
+    this.schedulePoll();
+  }
+
+  private finish(error?: Error): void {
+    if (this.currentState === 'closed') return;
+    this.currentState = 'closed';
+    this.pollTimer?.cancel();
+    this.slot.event(error ? { type: 'closed', error } : { type: 'closed' });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const port = this.port;
+    if (!port || this.currentState !== 'open') {
+      return Promise.reject(new BoardkitError('E_SERIAL_DOWN', 'device', `serial port ${this.description} is not open (${this.currentState})`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      port.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), (err) => {
+        if (err) reject(new BoardkitError('E_SERIAL_WRITE', 'device', `write to ${this.description} failed`, { cause: err }));
+        else port.drain(() => resolve());
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.pollTimer?.cancel();
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.finish();
+  }
+}
+
+function openError(path: string, err: unknown): BoardkitError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/lock/i.test(msg)) {
+    return new BoardkitError('E_SERIAL_BUSY', 'device', `serial port ${path} is in use by another process`, {
+      cause: err,
+      hint: `find it with \`fuser -v ${path}\` and close that program (screen, minicom, another boardkit)`,
+    });
+  }
+  if (/ENOENT|No such file/i.test(msg)) {
+    return new BoardkitError('E_SERIAL_NOT_FOUND', 'device', `serial port ${path} does not exist`, {
+      cause: err,
+      hint: 'check the cable; `ls -l /dev/serial/by-id/` lists USB serial adapters',
+    });
+  }
+  if (/EACCES|permission/i.test(msg)) {
+    return new BoardkitError('E_SERIAL_PERMISSION', 'environment', `no permission to open ${path}`, {
+      cause: err,
+      hint: 'add yourself to the dialout group: sudo usermod -aG dialout $USER (then log in again)',
+    });
+  }
+  return new BoardkitError('E_SERIAL_OPEN', 'device', `cannot open serial port ${path}: ${msg}`, { cause: err });
+}
