@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { boardsCommand } from './boards.js';
+import { firmwareCommand } from './firmware.js';
 
 /**
  * Every top-level command. Command modules are light: they declare options and, in the handler,
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, firmwareCommand];
