@@ -111,17 +111,33 @@ async function runProbe(options: KvmProbeOptions): Promise<KvmProbeResult> {
     const bios = join(dir, 'probe.bin');
     await writeFile(bios, kvmProbeImage());
     const started = Date.now();
-    const r = await options.spawner.run(
+    const deadline = options.deadlineMs ?? 2000;
+    const child = await options.spawner.spawn(
       'qemu-system-x86_64',
       ['-nodefaults', '-display', 'none', '-machine', 'pc', '-accel', 'kvm', '-m', '16', '-bios', bios,
         '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot'],
-      { timeoutMs: options.deadlineMs ?? 2000 },
+      { stdio: 'pipe' },
     );
+    let stderr = '';
+    let verdict: string | undefined;
+    // On a KVM internal error QEMU pauses the VM instead of exiting: stop it as soon as it says so.
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+      if (!verdict && /KVM internal error|emulation failure|Could not access KVM|failed to initialize kvm/i.test(stderr)) {
+        verdict = stderr.split('\n').find((l) => /kvm|emulation failure/i.test(l))?.trim() ?? 'KVM error';
+        child.kill('SIGKILL');
+      }
+    });
+    child.stdout?.on('data', () => {});
+    const timer = setTimeout(() => {
+      verdict ??= `probe guest did not finish within ${deadline} ms`;
+      child.kill('SIGKILL');
+    }, deadline);
+    const exit = await child.exited;
+    clearTimeout(timer);
     const probeMs = Date.now() - started;
-    if (r.exitCode === PROBE_EXIT_OK) return { accel: 'kvm', reason: `probe guest ran under KVM in ${probeMs} ms`, cached: false, probeMs };
-    const err = r.stderr.toString().split('\n').find((l) => /KVM|kvm/.test(l))?.trim();
-    const why = r.timedOut ? `probe guest did not finish within ${options.deadlineMs ?? 2000} ms` : `probe guest exited ${r.exitCode ?? r.signal}`;
-    return { accel: 'tcg', reason: `${why}${err ? ` (${err})` : ''}`, cached: false, probeMs };
+    if (!verdict && exit.exitCode === PROBE_EXIT_OK) return { accel: 'kvm', reason: `probe guest ran under KVM in ${probeMs} ms`, cached: false, probeMs };
+    return { accel: 'tcg', reason: verdict ?? `probe guest exited ${exit.exitCode ?? exit.signal}: ${stderr.trim().split('\n').pop() ?? ''}`, cached: false, probeMs };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
