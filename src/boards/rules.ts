@@ -40,9 +40,10 @@ export const GRAPH_RULES = [
 
 type Region = BoardProfile['memory']['regions'][number];
 
+/** The device window containing an address (RAM never counts: a device there is a typo). */
 function regionOf(profile: BoardProfile, addr: number, io: 'mmio' | 'port'): Region | undefined {
   return profile.memory.regions.find(
-    (r) => (io === 'port' ? r.kind === 'io-port' : r.kind !== 'io-port') && addr >= r.base && addr < r.base + r.size,
+    (r) => (io === 'port' ? r.kind === 'io-port' : r.kind !== 'io-port' && r.kind !== 'ram') && addr >= r.base && addr < r.base + r.size,
   );
 }
 
@@ -58,7 +59,7 @@ export const RULES: readonly ProfileRule[] = [
       const io = p.console.type === 'pc-com' ? 'port' : 'mmio';
       return regionOf(p, p.console.base, io)
         ? []
-        : [{ path: ['console', 'base'], message: `console UART base ${hex(p.console.base)} is outside every ${io === 'port' ? 'io-port' : 'memory'} region of memory.regions` }];
+        : [{ path: ['console', 'base'], message: `console UART base ${hex(p.console.base)} is outside every ${io === 'port' ? 'io-port' : 'device (non-RAM)'} region of memory.regions` }];
     },
   },
   {
@@ -70,7 +71,7 @@ export const RULES: readonly ProfileRule[] = [
         controllersOf(p.drivers[kind]).forEach((c, i) => {
           if (c.base === undefined || c.io === 'firmware') return;
           if (!regionOf(p, c.base, c.io === 'port' ? 'port' : 'mmio'))
-            out.push({ path: ['drivers', kind, 'controllers', i, 'base'], message: `${kind} controller '${c.name}' base ${hex(c.base)} is outside every region of memory.regions` });
+            out.push({ path: ['drivers', kind, 'controllers', i, 'base'], message: `${kind} controller '${c.name}' base ${hex(c.base)} is outside every device (non-RAM) region of memory.regions` });
         });
       }
       return out;
@@ -97,7 +98,7 @@ export const RULES: readonly ProfileRule[] = [
       return DRIVER_KINDS.flatMap((kind) => {
         const e = p.drivers[kind];
         const has = Number(e.controllers !== undefined) + Number(e.unsupported !== undefined);
-        return has === 1 ? [] : [{ path: ['drivers', kind], message: `drivers.${kind} needs exactly one of 'controllers' or 'unsupported: <reason>'` }];
+        return has === 1 ? [] : [{ path: ['drivers', kind], key: true, message: `drivers.${kind} needs exactly one of 'controllers' or 'unsupported: <reason>'` }];
       });
     },
   },
@@ -194,7 +195,7 @@ export const RULES: readonly ProfileRule[] = [
       const out: RuleFinding[] = [];
       const s = p.emulation.serial;
       if (!s.some((e) => e.uart === p.console.uart))
-        out.push({ path: ['emulation', 'serial'], message: `console uart '${p.console.uart}' has no -serial index (serial: ${s.map((e) => `${e.index}=${e.uart}`).join(', ')})` });
+        out.push({ path: ['emulation', 'serial'], key: true, message: `console uart '${p.console.uart}' has no -serial index (serial: ${s.map((e) => `${e.index}=${e.uart}`).join(', ')})` });
       s.forEach((e, i) => {
         if (s.findIndex((o) => o.index === e.index) !== i) out.push({ path: ['emulation', 'serial', i, 'index'], message: `-serial index ${e.index} is mapped twice` });
       });

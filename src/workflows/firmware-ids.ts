@@ -1,7 +1,6 @@
-/**
- * The set of artefact ids declared in firmware-manifests/ (for the artifact-not-in-manifest rule).
- * Placeholder until the artefacts module lands: reads ids without validating the manifests.
- */
-export async function knownArtifactIds(_manifestDir: string): Promise<ReadonlySet<string> | undefined> {
-  return undefined;
+import { loadArtifactIds } from '../artifacts/manifest-loader.js';
+
+/** The ids of every artefact in the manifests (for the board rule artifact-not-in-manifest). */
+export async function knownArtifactIds(manifestDir: string): Promise<ReadonlySet<string>> {
+  return loadArtifactIds(manifestDir);
 }
