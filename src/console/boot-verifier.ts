@@ -1,0 +1,231 @@
+import { BoardkitError } from '../core/errors.js';
+import { compilePattern, literalPattern, type PatternSource } from './bounded-pattern.js';
+import type { ConsoleSession, Disposable, NamedPattern } from './console-session.js';
+import { parseReportLine, DEFAULT_REPORT_PREFIX, type ReportLine } from './report-line.js';
+
+/**
+ * Generic, data-driven boot verification: ordered stage markers with per-stage timeouts, sets of
+ * items that must all appear (in any order), failure patterns (optionally armed only after a stage,
+ * e.g. a firmware banner after the payload started = an unexpected reset), and the payload's
+ * `BOARDKIT ...` report lines, where any `status=fail` or `fault` fails at once.
+ * No board knowledge lives here: profiles and run files supply the spec.
+ */
+export interface BootMarker {
+  stage: string;
+  pattern: PatternSource;
+  /** Time allowed from the previous stage (or the start) on real hardware, in ms. */
+  timeoutMs: number;
+}
+
+export interface ExpectedItem {
+  name: string;
+  pattern: PatternSource;
+}
+
+export interface ExpectedSet {
+  name: string;
+  items: ExpectedItem[];
+  /** The set must be complete when this stage's marker is seen (default: the last stage). */
+  before?: string;
+}
+
+export interface FailureSpec {
+  name: string;
+  pattern: PatternSource;
+  /** Armed only once this stage's marker has been seen (matches from that point on). */
+  after?: string;
+}
+
+export interface BootSpec {
+  markers: BootMarker[];
+  expectedSets?: ExpectedSet[];
+  failures: FailureSpec[];
+  /** Report line prefix; default 'BOARDKIT'. Set to '' to disable report parsing. */
+  reportPrefix?: string;
+}
+
+export interface VerifyBootOptions {
+  signal?: AbortSignal;
+  /** Multiplies every marker timeout (emulation under TCG is slower than hardware). Default 1. */
+  timeoutMultiplier?: number;
+  /** Console lines kept in the result. Default 30. */
+  tailLines?: number;
+}
+
+export type BootFailureKind = 'marker-timeout' | 'failure-pattern' | 'report-fail' | 'fault' | 'link-lost' | 'expected-missing' | 'aborted';
+
+export interface BootFailure {
+  kind: BootFailureKind;
+  /** The stage being waited for when it failed. */
+  stage: string;
+  /** The failure pattern, marker, expected item(s) or report line concerned. */
+  subject: string;
+  message: string;
+  /** The console line that caused it, when there is one. */
+  line?: string;
+  /** ms since verification started. */
+  atMs: number;
+}
+
+export interface StageTiming {
+  stage: string;
+  /** ms since verification started when the marker was seen. */
+  atMs: number;
+  line: string;
+}
+
+export interface BootResult {
+  ok: boolean;
+  failure?: BootFailure;
+  timeline: StageTiming[];
+  reports: ReportLine[];
+  /** Expected set items seen, by set name. */
+  seen: Record<string, string[]>;
+  /** Expected set items not seen, by set name (empty when complete). */
+  missing: Record<string, string[]>;
+  tail: string[];
+  durationMs: number;
+}
+
+/** Validates a spec up front (all patterns bounded, stage names known); throws the first problem. */
+export function checkBootSpec(spec: BootSpec): void {
+  const stages = new Set(spec.markers.map((m) => m.stage));
+  if (!spec.markers.length) throw new BoardkitError('E_BOOT_SPEC', 'input', 'a boot spec needs at least one marker');
+  for (const m of spec.markers) compilePattern(m.pattern);
+  for (const f of spec.failures) {
+    compilePattern(f.pattern);
+    if (f.after && !stages.has(f.after)) throw new BoardkitError('E_BOOT_SPEC', 'input', `failure '${f.name}' is armed after unknown stage '${f.after}'`, { hint: `stages: ${[...stages].join(', ')}` });
+  }
+  for (const s of spec.expectedSets ?? []) {
+    for (const i of s.items) compilePattern(i.pattern);
+    if (s.before && !stages.has(s.before)) throw new BoardkitError('E_BOOT_SPEC', 'input', `expected set '${s.name}' refers to unknown stage '${s.before}'`);
+  }
+}
+
+/**
+ * Runs the spec against a console from its current position. Never throws for a failed boot: the
+ * result says what happened. Throws only for a bad spec.
+ */
+export async function verifyBoot(session: ConsoleSession, spec: BootSpec, options: VerifyBootOptions = {}): Promise<BootResult> {
+  checkBootSpec(spec);
+  const clock = session.clock;
+  const t0 = clock.now();
+  const since = (t: number): number => Math.max(0, Math.round(t - t0));
+  const multiplier = options.timeoutMultiplier ?? 1;
+  const origin = session.position;
+  const cursor = session.cursor(origin);
+  const timeline: StageTiming[] = [];
+  const reports: ReportLine[] = [];
+  const disposables: Disposable[] = [];
+  const prefix = spec.reportPrefix ?? DEFAULT_REPORT_PREFIX;
+  const seen: Record<string, string[]> = {};
+  const missing: Record<string, Set<string>> = {};
+  let current = spec.markers[0]!.stage;
+  let failure: BootFailure | undefined;
+  // Report failures go through the session's failure machinery so that ordering within one read
+  // is exact: markers before the failing line are still reached, the stage after it fails.
+  const reportKinds = new Map<string, BootFailureKind>();
+
+  const fail = (f: Omit<BootFailure, 'stage' | 'atMs'> & { at?: number }): void => {
+    if (failure) return;
+    failure = { kind: f.kind, stage: current, subject: f.subject, message: f.message, ...(f.line !== undefined ? { line: f.line } : {}), atMs: since(f.at ?? clock.now()) };
+  };
+
+  const armFailures = (list: NamedPattern[], from: number): void => {
+    if (list.length) disposables.push(session.failOn(list, { from }));
+  };
+  const named = (list: FailureSpec[]): NamedPattern[] => list.map((f) => ({ name: f.name, pattern: f.pattern }));
+
+  try {
+    armFailures(named(spec.failures.filter((f) => !f.after)), origin);
+    if (prefix) {
+      const p = `(?:^|[\\s\\]>:])${literalPattern(prefix)}[ \\t]`;
+      const reportFail = `${prefix} status=fail`;
+      const fault = `${prefix} fault`;
+      reportKinds.set(reportFail, 'report-fail');
+      reportKinds.set(fault, 'fault');
+      armFailures(
+        [
+          { name: reportFail, pattern: `${p}(?:[^\\n]{0,512}[ \\t])?status=fail(?=\\s|$)` },
+          { name: fault, pattern: `${p}[ \\t]{0,4}fault(?=\\s|$)` },
+        ],
+        origin,
+      );
+      disposables.push(
+        session.watch([{ name: 'report', pattern: `${literalPattern(prefix)}(?=[ \\t]|$)` }], (hit) => {
+          const r = parseReportLine(hit.line, prefix);
+          if (r) reports.push(r);
+        }, { from: origin }),
+      );
+    }
+    for (const set of spec.expectedSets ?? []) {
+      seen[set.name] = [];
+      const left = new Set(set.items.map((i) => i.name));
+      missing[set.name] = left;
+      disposables.push(
+        session.watch(set.items.map((i) => ({ name: i.name, pattern: i.pattern })), (_hit, name) => {
+          if (left.delete(name)) seen[set.name]!.push(name);
+        }, { from: origin }),
+      );
+    }
+
+    for (const marker of spec.markers) {
+      current = marker.stage;
+      if (failure) break;
+      const timeoutMs = Math.round(marker.timeoutMs * multiplier);
+      try {
+        const m = await cursor.expect(marker.pattern, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+        timeline.push({ stage: marker.stage, atMs: since(m.at), line: m.line });
+        armFailures(named(spec.failures.filter((f) => f.after === marker.stage)), m.end);
+      } catch (err) {
+        classify(err, marker, timeoutMs);
+        break;
+      }
+      if (failure) break;
+      const incomplete = (spec.expectedSets ?? []).filter((s) => (s.before ?? spec.markers[spec.markers.length - 1]!.stage) === marker.stage && missing[s.name]!.size > 0);
+      if (incomplete.length) {
+        const list = incomplete.map((s) => `${s.name}: ${[...missing[s.name]!].join(', ')}`).join('; ');
+        fail({ kind: 'expected-missing', subject: list, message: `stage '${marker.stage}' was reached without ${list}` });
+        break;
+      }
+    }
+  } finally {
+    for (const d of disposables) d.dispose();
+  }
+
+  function classify(err: unknown, marker: BootMarker, timeoutMs: number): void {
+    if (failure) return;
+    const e = err instanceof BoardkitError ? err : undefined;
+    if (e?.code === 'E_TIMEOUT') {
+      fail({ kind: 'marker-timeout', subject: String(marker.pattern), message: `stage '${marker.stage}' not reached: /${String(marker.pattern instanceof RegExp ? marker.pattern.source : marker.pattern)}/ not seen within ${timeoutMs} ms` });
+    } else if (e?.code === 'E_LINK_LOST') {
+      fail({ kind: 'link-lost', subject: session.description, message: e.message });
+    } else if (e?.code === 'E_CONSOLE_FAILURE') {
+      const f = session.failure;
+      const kind = (f && reportKinds.get(f.name)) ?? 'failure-pattern';
+      const line = f?.line.trim() ?? '';
+      const message =
+        kind === 'fault'
+          ? `the payload reported a fault while waiting for stage '${marker.stage}': ${line}`
+          : kind === 'report-fail'
+            ? `the payload reported a failure while waiting for stage '${marker.stage}': ${line}`
+            : `failure pattern '${f?.name}' seen while waiting for stage '${marker.stage}': ${line}`;
+      fail({ kind, subject: kind === 'failure-pattern' ? (f?.name ?? 'failure') : line, message, ...(f ? { line: f.line, at: f.at } : {}) });
+    } else {
+      fail({ kind: 'aborted', subject: marker.stage, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  const missingOut: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(missing)) missingOut[k] = [...v];
+  return {
+    ok: !failure,
+    ...(failure ? { failure } : {}),
+    timeline,
+    reports,
+    seen,
+    missing: missingOut,
+    tail: session.tail(options.tailLines ?? 30),
+    durationMs: since(clock.now()),
+  };
+}
