@@ -1,0 +1,375 @@
+/**
+ * A TFTP server composed from the pure engines (`protocols/tftp`) over an injected
+ * DatagramNetwork (kernel UDP, the userspace stack, or the lossy fake) and Clock.
+ *
+ * Lifecycle: `new TftpServer(options)` → `await start()` (binds the listen port) → transfers run,
+ * each on a fresh local port (its TID) → `await close()` ends every transfer and unbinds. The server
+ * never prints: it reports typed events through `onEvent`.
+ *
+ * Datagrams for a transfer are handled synchronously (decode → engine → send), so nothing is ever
+ * sent in answer to a duplicate ACK and the engines' rules hold exactly as unit-tested.
+ */
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import type { DatagramAddress, DatagramLink, DatagramNetwork, Datagram } from '../transports/datagram-link.js';
+import { toNetascii } from '../protocols/tftp/netascii.js';
+import { isRefusal, negotiate, type NegotiationPolicy } from '../protocols/tftp/options.js';
+import { ErrorCode, decodePacket, encodeError, parseMode, type RequestPacket } from '../protocols/tftp/packet.js';
+import { TftpReceiver } from '../protocols/tftp/receiver.js';
+import { TftpSender, type BlockSource, type TftpAction, type TftpOutcome } from '../protocols/tftp/sender.js';
+import { FileRoot, TftpFileError, UploadRoot, validateTftpFilename, type ClientInfo, type UploadFile } from './file-root.js';
+import { memorySource, type GeneratedFileProvider } from './generated-files.js';
+
+export interface TftpServerOptions {
+  network: DatagramNetwork;
+  /** Where to listen (default 0.0.0.0:69). Use a high port without CAP_NET_BIND_SERVICE. */
+  listen?: Partial<DatagramAddress>;
+  /** Directory (or FileRoot, for per-client roots) to serve; optional when `generated` serves all. */
+  root?: string | FileRoot;
+  /** Asked first for every RRQ; `undefined` falls through to `root`. */
+  generated?: GeneratedFileProvider;
+  /** Enables WRQ into this separate directory (never the served root; never overwriting). */
+  uploadRoot?: string;
+  /** Largest upload in bytes (default 64 MiB). */
+  maxUploadBytes?: number;
+  /** Adds MAC / Pi serial for a client address (from DHCP leases or an inventory). */
+  clientInfo?: (from: DatagramAddress) => Partial<ClientInfo> | undefined | Promise<Partial<ClientInfo> | undefined>;
+  clock?: Clock;
+  /** Largest blksize granted (default 65464, RFC 2348). */
+  blksizeMax?: number;
+  /** blksize ≤ pathMtu − 32 so DATA is never fragmented (default 1500: Ethernet). */
+  pathMtu?: number;
+  /** Largest windowsize granted (default 64). */
+  windowsizeMax?: number;
+  /** First retransmit interval when the client sends no timeout option (default 1000 ms). */
+  retransmitMs?: number;
+  /** Backoff ceiling (default 8000 ms). */
+  maxRetransmitMs?: number;
+  /** Retransmits of one window before giving up (default 6). */
+  maxRetries?: number;
+  /** Whole-transfer deadline (default 10 min). */
+  transferDeadlineMs?: number;
+  /** Concurrent transfers overall (default 128) and per client IP (default 16); more are ignored. */
+  maxTransfers?: number;
+  maxTransfersPerClient?: number;
+  /** Emit `transfer-progress` every this many acknowledged bytes (default 1 MiB). */
+  progressEveryBytes?: number;
+  onEvent?: (event: TftpServerEvent) => void;
+}
+
+export interface TftpTransferInfo {
+  id: number;
+  op: 'RRQ' | 'WRQ';
+  client: DatagramAddress;
+  file: string;
+  mode: 'octet' | 'netascii';
+  blksize: number;
+  windowsize: number;
+  /** File size for RRQ (after netascii conversion); announced size for WRQ, if any. */
+  size: number | undefined;
+  /** Where the bytes came from. */
+  origin: 'root' | 'generated' | 'upload';
+}
+
+export type TftpServerEvent =
+  | { type: 'listening'; address: DatagramAddress }
+  | { type: 'transfer-start'; transfer: TftpTransferInfo }
+  | { type: 'transfer-progress'; transfer: TftpTransferInfo; bytes: number }
+  | { type: 'transfer-done'; transfer: TftpTransferInfo; bytes: number; durationMs: number; retransmits: number }
+  /** The client ended it (e.g. the Pi's "Early terminate" after learning tsize): not a server error. */
+  | { type: 'transfer-abort'; transfer: TftpTransferInfo; code: number; message: string; afterOack: boolean }
+  | { type: 'transfer-error'; transfer: TftpTransferInfo; bytes: number; message: string }
+  | { type: 'request-refused'; client: DatagramAddress; file: string; code: number; message: string }
+  /** A request ignored: a duplicate of a live transfer (merged) or over a concurrency cap. */
+  | { type: 'request-dropped'; client: DatagramAddress; file: string; reason: 'duplicate' | 'cap' }
+  | { type: 'bad-datagram'; client: DatagramAddress; reason: string };
+
+const addrKey = (a: DatagramAddress) => `${a.address}|${a.port}`;
+
+export class TftpServer {
+  private readonly clock: Clock;
+  private listenLink: DatagramLink | undefined;
+  /** Live transfers (and requests being set up) by client address+port: also merges duplicate RRQs. */
+  private readonly transfers = new Map<string, Transfer | 'pending'>();
+  private readonly perClient = new Map<string, number>();
+  private readonly root: FileRoot | undefined;
+  private readonly uploads: UploadRoot | undefined;
+  private nextId = 1;
+  private closed = false;
+  /** Highest number of simultaneously live transfers seen (for tests and stats). */
+  peakTransfers = 0;
+
+  constructor(private readonly options: TftpServerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.root = typeof options.root === 'string' ? new FileRoot(options.root) : options.root;
+    this.uploads = options.uploadRoot ? new UploadRoot(options.uploadRoot) : undefined;
+  }
+
+  get address(): DatagramAddress {
+    if (!this.listenLink) throw new Error('TftpServer not started');
+    return this.listenLink.local;
+  }
+
+  /** Live transfers (including requests being set up). */
+  get activeTransfers(): number {
+    return this.transfers.size;
+  }
+
+  async start(): Promise<DatagramAddress> {
+    const link = await this.options.network.bind(this.options.listen ?? { address: '0.0.0.0', port: 69 });
+    this.listenLink = link;
+    link.onMessage((d) => this.onRequestDatagram(d));
+    this.emit({ type: 'listening', address: link.local });
+    return link.local;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const live = [...this.transfers.values()].filter((t): t is Transfer => t !== 'pending');
+    await Promise.all(live.map((t) => t.stop({ status: 'failed', reason: 'protocol', message: 'server closing' }, 'server is shutting down')));
+    await this.listenLink?.close();
+  }
+
+  private emit(e: TftpServerEvent): void {
+    this.options.onEvent?.(e);
+  }
+
+  private sendFromListen(code: number, message: string, to: DatagramAddress, file = ''): void {
+    this.emit({ type: 'request-refused', client: to, file, code, message });
+    this.listenLink?.send(encodeError(code, message), to).catch(() => {});
+  }
+
+  private onRequestDatagram(d: Datagram): void {
+    if (this.closed) return;
+    const p = decodePacket(d.data);
+    if (p.op === 'MALFORMED') {
+      this.emit({ type: 'bad-datagram', client: d.from, reason: p.reason });
+      // Never answer something that might be an ERROR (no error loops between servers).
+      if (p.opcode !== 5) this.sendFromListen(ErrorCode.ILLEGAL_OPERATION, p.opcode !== undefined && p.opcode >= 1 && p.opcode <= 6 ? 'malformed packet' : 'illegal TFTP operation', d.from);
+      return;
+    }
+    if (p.op === 'ERROR') return;
+    if (p.op !== 'RRQ' && p.op !== 'WRQ') {
+      this.sendFromListen(ErrorCode.ILLEGAL_OPERATION, `${p.op} sent to the request port`, d.from);
+      return;
+    }
+    const key = addrKey(d.from);
+    if (this.transfers.has(key)) {
+      // A retransmitted request (or the Pi's concurrent duplicates): the live transfer answers.
+      this.emit({ type: 'request-dropped', client: d.from, file: p.filename, reason: 'duplicate' });
+      return;
+    }
+    const clientCount = this.perClient.get(d.from.address) ?? 0;
+    if (this.transfers.size >= (this.options.maxTransfers ?? 128) || clientCount >= (this.options.maxTransfersPerClient ?? 16)) {
+      // Ignored rather than refused: the client retries its RRQ and gets served once a slot frees.
+      this.emit({ type: 'request-dropped', client: d.from, file: p.filename, reason: 'cap' });
+      return;
+    }
+    const mode = parseMode(p.mode);
+    if (!mode) {
+      this.sendFromListen(ErrorCode.ILLEGAL_OPERATION, `unsupported mode '${p.mode}'`, d.from, p.filename);
+      return;
+    }
+    this.transfers.set(key, 'pending');
+    this.perClient.set(d.from.address, clientCount + 1);
+    this.peakTransfers = Math.max(this.peakTransfers, this.transfers.size);
+    this.setUp(p, mode, d.from).catch((err: unknown) => {
+      this.release(d.from);
+      const code = err instanceof TftpFileError ? err.tftpCode : ErrorCode.UNDEFINED;
+      this.sendFromListen(code, err instanceof Error ? err.message : 'internal error', d.from, p.filename);
+    });
+  }
+
+  private release(client: DatagramAddress): void {
+    if (!this.transfers.delete(addrKey(client))) return;
+    const n = (this.perClient.get(client.address) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(client.address);
+    else this.perClient.set(client.address, n);
+  }
+
+  private async setUp(req: RequestPacket, mode: 'octet' | 'netascii', from: DatagramAddress): Promise<void> {
+    const extra = (await this.options.clientInfo?.(from)) ?? {};
+    const client: ClientInfo = { ...extra, address: from.address, port: from.port };
+    const o = this.options;
+    const policy: NegotiationPolicy = { blksizeMax: o.blksizeMax ?? 65464, pathMtu: o.pathMtu ?? 1500, windowsizeMax: o.windowsizeMax ?? 64 };
+    let source: BlockSource | undefined;
+    let upload: UploadFile | undefined;
+    let origin: TftpTransferInfo['origin'];
+    if (req.op === 'WRQ') {
+      if (!this.uploads) throw new TftpFileError(ErrorCode.ACCESS_VIOLATION, 'server is read-only');
+      upload = await this.uploads.create(req.filename, req.filenameUtf8);
+      origin = 'upload';
+    } else {
+      const v = validateTftpFilename(req.filename, req.filenameUtf8);
+      if (!v.ok) throw new TftpFileError(ErrorCode.ACCESS_VIOLATION, `refused: ${v.reason}`);
+      const generated = await o.generated?.(client, v.parts.join('/'));
+      if (generated) {
+        source = memorySource(generated);
+        origin = 'generated';
+      } else if (this.root) {
+        source = await this.root.open(req.filename, client, req.filenameUtf8);
+        origin = 'root';
+      } else throw new TftpFileError(ErrorCode.NOT_FOUND, 'file not found');
+      if (mode === 'netascii') {
+        const raw = source.read(0, source.size);
+        closeSource(source);
+        source = memorySource(toNetascii(raw));
+      }
+    }
+    const neg = negotiate(req.op, req.options, policy, source?.size);
+    if (isRefusal(neg)) {
+      closeSource(source);
+      upload?.abort();
+      throw new TftpFileError(neg.code, neg.message);
+    }
+    let link: DatagramLink;
+    try {
+      link = await o.network.bind({ address: this.listenLink!.local.address, port: 0 });
+    } catch (err) {
+      closeSource(source);
+      upload?.abort();
+      throw err;
+    }
+    if (this.closed) {
+      closeSource(source);
+      upload?.abort();
+      await link.close();
+      this.release(from);
+      return;
+    }
+    const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? 1000);
+    const common = { blksize: neg.blksize, windowsize: neg.windowsize, oack: neg.oack, retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? 8000), maxRetries: o.maxRetries ?? 6 };
+    const engine = upload
+      ? new TftpReceiver({ ...common, sink: (c) => upload.write(c), maxBytes: o.maxUploadBytes ?? 64 * 1024 * 1024 })
+      : new TftpSender({ ...common, source: source! });
+    const info: TftpTransferInfo = {
+      id: this.nextId++,
+      op: req.op,
+      client: from,
+      file: req.filename,
+      mode,
+      blksize: neg.blksize,
+      windowsize: neg.windowsize,
+      size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
+      origin,
+    };
+    const t = new Transfer(this, info, link, engine, source, upload);
+    this.transfers.set(addrKey(from), t);
+    this.emit({ type: 'transfer-start', transfer: info });
+    t.begin();
+  }
+
+  /** @internal */ get ctx() {
+    return { clock: this.clock, emit: (e: TftpServerEvent) => this.emit(e), release: (c: DatagramAddress) => this.release(c), options: this.options };
+  }
+}
+
+function closeSource(s: BlockSource | undefined): void {
+  (s as { close?: () => void } | undefined)?.close?.();
+}
+
+class Transfer {
+  private timer: TimerHandle | undefined;
+  private deadline: TimerHandle | undefined;
+  private readonly startedAt: number;
+  private nextProgress: number;
+  private stopped = false;
+
+  constructor(
+    private readonly server: TftpServer,
+    private readonly info: TftpTransferInfo,
+    private readonly link: DatagramLink,
+    private readonly engine: TftpSender | TftpReceiver,
+    private readonly source: BlockSource | undefined,
+    private readonly upload: UploadFile | undefined,
+  ) {
+    this.startedAt = server.ctx.clock.now();
+    this.nextProgress = server.ctx.options.progressEveryBytes ?? 1024 * 1024;
+  }
+
+  begin(): void {
+    const { clock, options } = this.server.ctx;
+    this.link.onMessage((d) => this.onDatagram(d));
+    this.deadline = clock.setTimeout(() => {
+      void this.stop({ status: 'failed', reason: 'timeout', message: 'transfer deadline exceeded' }, 'transfer deadline exceeded');
+    }, options.transferDeadlineMs ?? 600_000);
+    this.apply(this.engine.start());
+  }
+
+  private onDatagram(d: Datagram): void {
+    if (this.stopped) return;
+    const peer = this.info.client;
+    if (d.from.address !== peer.address || d.from.port !== peer.port) {
+      // RFC 1350 §4: a foreign TID gets ERROR 5 and the transfer goes on.
+      this.link.send(encodeError(ErrorCode.UNKNOWN_TID, 'unknown transfer ID'), d.from).catch(() => {});
+      return;
+    }
+    const p = decodePacket(d.data);
+    if (p.op === 'MALFORMED') {
+      this.server.ctx.emit({ type: 'bad-datagram', client: d.from, reason: p.reason });
+      // A garbled packet from the peer is treated as loss; the timeout recovers.
+      return;
+    }
+    this.apply(this.engine.receive(p));
+  }
+
+  private apply(actions: TftpAction[]): void {
+    const peer = this.info.client;
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          this.link.send(a.bytes, peer).catch(() => {});
+          break;
+        case 'arm':
+          this.timer?.cancel();
+          this.timer = this.server.ctx.clock.setTimeout(() => {
+            this.timer = undefined;
+            if (!this.stopped) this.apply(this.engine.timeout());
+          }, a.ms);
+          break;
+        case 'disarm':
+          this.timer?.cancel();
+          this.timer = undefined;
+          break;
+        case 'finish':
+          void this.stop(a.outcome);
+          return;
+      }
+    }
+    const acked = this.engine.stats.bytesAcked;
+    if (acked >= this.nextProgress) {
+      const every = this.server.ctx.options.progressEveryBytes ?? 1024 * 1024;
+      this.nextProgress = (Math.floor(acked / every) + 1) * every;
+      this.server.ctx.emit({ type: 'transfer-progress', transfer: this.info, bytes: acked });
+    }
+  }
+
+  async stop(outcome: TftpOutcome, errorToPeer?: string): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timer?.cancel();
+    this.deadline?.cancel();
+    const { emit, release, clock } = this.server.ctx;
+    if (errorToPeer) await this.link.send(encodeError(ErrorCode.UNDEFINED, errorToPeer), this.info.client).catch(() => {});
+    closeSource(this.source);
+    let final = outcome;
+    if (this.upload) {
+      if (outcome.status === 'complete') {
+        try {
+          this.upload.commit();
+        } catch (err) {
+          final = { status: 'failed', reason: 'protocol', message: err instanceof Error ? err.message : 'commit failed' };
+        }
+      } else this.upload.abort();
+    }
+    release(this.info.client);
+    const stats = this.engine.stats;
+    if (final.status === 'complete') {
+      emit({ type: 'transfer-done', transfer: this.info, bytes: final.bytes, durationMs: clock.now() - this.startedAt, retransmits: stats.retransmits });
+    } else if (final.status === 'client-abort') {
+      emit({ type: 'transfer-abort', transfer: this.info, code: final.code, message: final.message, afterOack: final.afterOack });
+    } else {
+      emit({ type: 'transfer-error', transfer: this.info, bytes: stats.bytesAcked, message: final.message });
+    }
+    await this.link.close();
+  }
+}

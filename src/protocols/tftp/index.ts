@@ -1,0 +1,5 @@
+export * from './packet.js';
+export * from './options.js';
+export * from './netascii.js';
+export * from './sender.js';
+export * from './receiver.js';
