@@ -70,7 +70,10 @@ export function parseDts(text: string): DtsNode {
             }
             next();
             values.push({ kind: 'bytes', bytes });
-          } else if (t.startsWith('"')) values.push({ kind: 'string', value: JSON.parse(t) as string });
+          } else if (t.startsWith('"')) {
+            // dtc sometimes prints a string list as one literal with embedded "\0" separators.
+            for (const value of unescapeDtsString(t.slice(1, -1)).split('\0')) values.push({ kind: 'string', value });
+          }
           else if (t.startsWith('&')) values.push({ kind: 'ref', path: t.slice(1) });
           else throw new BoardkitError('E_DTS', 'infrastructure', `DTS: unexpected '${t}' in property ${name}`);
           if (peek() === ',') next();
@@ -96,6 +99,15 @@ export function parseDts(text: string): DtsNode {
   }
   if (!root) throw new BoardkitError('E_DTS', 'infrastructure', 'DTS has no root node');
   return root;
+}
+
+/** dtc's C-style escapes (`\\`, `\"`, `\n`, `\t`, `\r`, `\xNN`, octal `\NNN`). */
+function unescapeDtsString(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(Number.parseInt(e, 8));
+    return ({ n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[e] ?? e;
+  });
 }
 
 function parseCell(t: string): bigint {
