@@ -18,7 +18,7 @@ export function describeEvent(e: ConsoleEvent): string | undefined {
     case 'lost':
       return `[boardkit] link lost (${e.reason}); waiting for the device to come back`;
     case 'reopened':
-      return `[boardkit] link reopened at ${e.path} after a gap of ${e.gapMs} ms; output during the gap was not seen`;
+      return `[boardkit] link reopened at ${e.path} after a gap of ${Math.round(e.gapMs)} ms; output during the gap was not seen`;
     case 'closed':
       return e.error ? `[boardkit] link closed: ${e.error}` : undefined;
     case 'sent':

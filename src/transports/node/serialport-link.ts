@@ -131,7 +131,7 @@ class SerialPortLink implements SerialLink {
       if (path) {
         await access(path);
         await this.openPort(path);
-        if (this.port) this.slot.event({ type: 'reopened', path, gapMs: this.clock.now() - this.lostAt });
+        if (this.port) this.slot.event({ type: 'reopened', path, gapMs: Math.round(this.clock.now() - this.lostAt) });
         return;
       }
     } catch {

@@ -123,7 +123,7 @@ class TcpSerialLink implements SerialLink {
     if (this.closing) return;
     try {
       await this.connect(1000);
-      if (this.socket) this.slot.event({ type: 'reopened', path: this.description, gapMs: this.clock.now() - this.lostAt });
+      if (this.socket) this.slot.event({ type: 'reopened', path: this.description, gapMs: Math.round(this.clock.now() - this.lostAt) });
       return;
     } catch {
       /* not listening yet */
