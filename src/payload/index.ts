@@ -1,0 +1,31 @@
+/** Public surface of the payload room: build, patch, parse, and the host-side oracles. */
+export { buildPayload, defaultBootDir } from './build-payload.js';
+export type { BuildPayloadOptions, PayloadBuildResult, PayloadManifest, PayloadOutputFile } from './build-payload.js';
+export {
+  CONFIG_LENGTH,
+  CONFIG_MAGIC,
+  CONFIG_VERSION,
+  PayloadConfigError,
+  findConfigBlock,
+  newNonce,
+  patchConfigBlock,
+  readConfigBlock,
+} from './config-block.js';
+export type { ConfigBlockLocation, PayloadConfigValues } from './config-block.js';
+export {
+  createFixtureDisk,
+  checkStorageReport,
+  formatDiskSignature,
+  randomDiskSignature,
+  withMbrDiskSignature,
+  writeDiskSignature,
+} from './disk-signature.js';
+export { checkFramebufferPattern, comparePattern, parsePpm, patternRgb, patternSamplePoints } from './fb-pattern.js';
+export type { PatternCheck, PpmImage, SamplePoint } from './fb-pattern.js';
+export { generateSources } from './generate.js';
+export { PayloadReportError, checkBootReport, checkReportNonce, driverReport, nonceHex, parseBootReport } from './report.js';
+export type { BootReport, DriverReport, PayloadFault } from './report.js';
+export { CONTROLLERS, validatePayloadSpec } from './spec.js';
+export type { ConsoleSpec, DriverController, DriverKind, DriverSpec, PayloadArch, PayloadBuildSpec, PayloadExit, PayloadFormat } from './spec.js';
+export { checkEthernetFrames, parseUdpReportFrame } from './udp-report.js';
+export type { EthernetExpectation, UdpReportFrame } from './udp-report.js';

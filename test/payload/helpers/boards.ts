@@ -1,0 +1,50 @@
+/**
+ * Test data: payload specs and QEMU command lines per emulated board. The lead moves these into
+ * the board profiles (driver sets + emulation recipes); they are data here too, not branches.
+ */
+import type { PayloadBuildSpec } from '../../../src/payload/spec.js';
+
+export const OPENSBI_FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
+
+export const QEMU_RISCV64_VIRT: PayloadBuildSpec = {
+  board: 'qemu-riscv64-virt',
+  arch: 'riscv64',
+  format: 'elf+bin',
+  loadAddress: 0x8020_0000,
+  console: { type: 'ns16550a', base: 0x1000_0000, baud: 115200 },
+  timerHz: 10_000_000,
+  exit: 'sbi-srst',
+  drivers: [
+    { kind: 'uart', controller: 'ns16550a', base: 0x1000_0000 },
+    // hw/riscv/virt.c: 8 virtio-mmio transports from 0x10001000, 0x1000 apart.
+    { kind: 'storage', controller: 'virtio-blk', base: 0x1000_1000, slots: 8, stride: 0x1000 },
+    { kind: 'ethernet', controller: 'virtio-net', base: 0x1000_1000, slots: 8, stride: 0x1000 },
+  ],
+};
+
+export interface VirtRunArgs {
+  kernel: string;
+  disk?: string;
+  dgram?: { localPort: number; remotePort: number };
+  modernVirtio?: boolean;
+  qmpSocket?: string;
+}
+
+function virtioDevices(o: VirtRunArgs): string[] {
+  const a: string[] = [];
+  if (o.modernVirtio) a.push('-global', 'virtio-mmio.force-legacy=false');
+  if (o.disk) a.push('-drive', `file=${o.disk},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0');
+  if (o.dgram)
+    a.push(
+      '-netdev',
+      `dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${o.dgram.localPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${o.dgram.remotePort}`,
+      '-device',
+      'virtio-net-device,netdev=n0,mac=52:54:00:12:34:56',
+    );
+  if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
+  return a;
+}
+
+export function riscvVirtArgs(o: VirtRunArgs): string[] {
+  return ['-M', 'virt', '-nodefaults', '-display', 'none', '-m', '128M', '-serial', 'stdio', '-bios', OPENSBI_FW_JUMP, '-kernel', o.kernel, ...virtioDevices(o)];
+}
