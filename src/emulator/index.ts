@@ -1,6 +1,6 @@
 export type { QemuMachineSpec, QemuDriveSpec, QemuDriveInterface, QemuNetdevSpec, QemuSerialSlot, InetAddress, ConsoleEndpoint, ConsoleTransportKind } from './qemu-spec.js';
 export { buildQemuArgs, assertNoSlirp, escapeOptionValue, type QemuRuntimeArgs, type ConsoleChardev } from './qemu-args.js';
-export { startQemu, type StartQemuOptions, type RunningQemu, type ShutdownResult } from './qemu-runner.js';
+export { startQemu, type StartQemuOptions, type RunningQemu, type ShutdownResult, type StopWaits } from './qemu-runner.js';
 export { QmpClient, QmpError, type QmpEvent } from './qmp-client.js';
 export { probeKvm, timeoutMultiplier, guestMatchesHost, kvmProbeImage, defaultCacheDir, type Accel, type KvmProbeResult, type KvmProbeOptions } from './accel-probe.js';
 export { acquireQemuSlot, slotHolders, defaultSlotDir, defaultSlotCount, pidIsAlive, type QemuSlot, type SlotLockOptions } from './slot-lock.js';

@@ -35,6 +35,14 @@ export interface StartQemuOptions {
   tmpDir?: string;
   /** For BOARDKIT_TIMEOUT_MULTIPLIER. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** How long shutdown waits after QMP quit / SIGTERM / SIGKILL. Default 3000 / 2000 / 5000 ms. */
+  stopWaitsMs?: StopWaits;
+}
+
+export interface StopWaits {
+  quit?: number;
+  term?: number;
+  kill?: number;
 }
 
 export interface ShutdownResult {
@@ -83,9 +91,7 @@ export interface RunningQemu {
   shutdown(): Promise<ShutdownResult>;
 }
 
-const QUIT_WAIT_MS = 3000;
-const TERM_WAIT_MS = 2000;
-const KILL_WAIT_MS = 5000;
+const DEFAULT_WAITS: Required<StopWaits> = { quit: 3000, term: 2000, kill: 5000 };
 const STDERR_KEEP = 16 * 1024;
 
 export async function startQemu(spec: QemuMachineSpec, options: StartQemuOptions): Promise<RunningQemu> {
@@ -135,7 +141,7 @@ export async function startQemu(spec: QemuMachineSpec, options: StartQemuOptions
     const consoles = consoleEndpointsFrom(chardevInfo, consoleCount);
     return makeRunning({ spec, options, accel, proc, qmp, consoles, args, workDir, cleanupFiles, stderr: () => stderr, progress });
   } catch (err) {
-    if (child) await stopProcess(child, undefined);
+    if (child) await stopProcess(child, undefined, options.stopWaitsMs);
     await cleanupFiles();
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
     throw err;
@@ -217,7 +223,7 @@ function makeRunning(p: RunningParts): RunningQemu {
     shutdown() {
       shutdownPromise ??= (async () => {
         options.signal?.removeEventListener('abort', onAbort);
-        const result = await stopProcess(proc, qmp);
+        const result = await stopProcess(proc, qmp, options.stopWaitsMs);
         await cleaned;
         p.progress({ source: 'qemu', type: 'stopped', data: { pid: proc.pid, ...result } });
         return result;
@@ -229,21 +235,22 @@ function makeRunning(p: RunningParts): RunningQemu {
 }
 
 /** QMP quit, then SIGTERM, then SIGKILL, each to this PID only, each with a bounded wait. */
-async function stopProcess(proc: ChildHandle, qmp: QmpClient | undefined): Promise<ShutdownResult> {
+async function stopProcess(proc: ChildHandle, qmp: QmpClient | undefined, waits: StopWaits = {}): Promise<ShutdownResult> {
+  const w = { ...DEFAULT_WAITS, ...waits };
   const within = (ms: number) =>
     Promise.race([proc.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
   let done = await within(0);
   if (done) return { how: 'exited', ...done };
   if (qmp && !qmp.closed) {
     qmp.execute('quit').catch(() => {});
-    done = await within(QUIT_WAIT_MS);
+    done = await within(w.quit);
     if (done) return { how: 'quit', ...done };
   }
   proc.kill('SIGTERM');
-  done = await within(TERM_WAIT_MS);
+  done = await within(w.term);
   if (done) return { how: 'sigterm', ...done };
   proc.kill('SIGKILL');
-  done = await within(KILL_WAIT_MS);
+  done = await within(w.kill);
   if (done) return { how: 'sigkill', ...done };
   throw new BoardkitError('E_QEMU_STUCK', 'infrastructure', `QEMU pid ${proc.pid} survived SIGKILL`, { details: { pid: proc.pid } });
 }
