@@ -1,10 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { boardsCommand } from './boards.js';
+import { runCommand } from './run.js';
+import { consoleCommand } from './console.js';
+import { doctorCommand } from './doctor.js';
 import { firmwareCommand } from './firmware.js';
+import { monitorCommand } from './monitor.js';
 
 /**
  * Every top-level command. Command modules are light: they declare options and, in the handler,
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand, firmwareCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, runCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand];
