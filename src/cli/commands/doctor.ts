@@ -1,0 +1,49 @@
+import type { Argv, CommandModule } from 'yargs';
+import { makeContext, type GlobalArgs } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+const MARK = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+
+export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boolean }> = {
+  command: 'doctor',
+  describe: 'Check this host for what each capability needs (tools, apt sources, serial and USB permissions); --fix repairs it as root',
+  builder: (y) =>
+    (y as Argv<GlobalArgs>)
+      .option('fix', { type: 'boolean', describe: 'Apply the fixes (as root); without root, print the exact commands' })
+      .example('$0 doctor', 'What is missing, grouped by capability, with the fix for each')
+      .example('sudo $0 doctor --fix', 'Install packages (dnsmasq-base, not dnsmasq; services kept stopped), add apt sources, udev rules'),
+  handler: async (argv) => {
+    const ctx = makeContext(argv);
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { runDoctor } = await import('../../workflows/doctor.js');
+    const { nodeProbes } = await import('../../workflows/doctor-probes.js');
+    const { PACKAGE_LIST_PATH } = await import('../../workflows/doctor-packages.js');
+    const { NodeSpawner } = await import('../../transports/node/node-spawner.js');
+    const report = await runDoctor({
+      probes: nodeProbes(new NodeSpawner()),
+      packageList: await readFile(join(ctx.packageRoot, PACKAGE_LIST_PATH), 'utf8'),
+      fix: Boolean(argv.fix),
+      progress: ctx.json ? undefined : (e) => ctx.output.err(`+ ${e.message ?? ''}`),
+    });
+    if (ctx.json) ctx.output.json(report);
+    else {
+      for (const group of report.byCapability) {
+        ctx.output.out(`${group.capability} [${group.status}]`);
+        for (const c of group.checks) {
+          ctx.output.out(`  ${MARK[c.status]}  ${c.message}`);
+          if (c.status !== 'ok' && c.fix) ctx.output.out(`        fix: ${c.fix.replace(/\n/g, '\n             ')}`);
+        }
+      }
+      if (report.plan.length > 0) {
+        const intro = report.isRoot
+          ? argv.fix
+            ? 'Still to do after --fix:'
+            : 'Run `boardkit doctor --fix` to apply, or these exact commands:'
+          : 'Run as root (`sudo boardkit doctor --fix`), or these exact commands as root:';
+        ctx.output.out(`\n${intro}\n${report.planText}`);
+      } else if (report.applied) ctx.output.out('\nFixes applied; every check passes or only warns about what a fix cannot change.');
+    }
+    process.exitCode = report.ok ? EXIT.ok : EXIT.environment;
+  },
+};
