@@ -16,7 +16,7 @@ static uint32_t xorshift32(uint32_t x) {
 }
 
 static uint32_t seed(void) {
-  /* FNV-1a 32 over the 16 nonce bytes (FNV spec, draft-eastlake-fnv §2). */
+  /* FNV-1a 32 over the 16 nonce bytes (draft-eastlake-fnv §2). */
   uint32_t h = 2166136261u;
   for (unsigned i = 0; i < 16; i++) {
     h ^= bk_config.nonce[i];
@@ -25,10 +25,27 @@ static uint32_t seed(void) {
   return h;
 }
 
-uint32_t bk_pattern_rgb(unsigned x, unsigned y, unsigned width, unsigned height) {
-  unsigned bx = x * BK_GRID / width, by = y * BK_GRID / height;
-  uint32_t v = seed() ^ ((by * BK_GRID + bx + 1u) * 0x9e3779b9u);
+static uint32_t block_rgb(uint32_t s, unsigned bx, unsigned by) {
+  uint32_t v = s ^ ((by * BK_GRID + bx + 1u) * 0x9e3779b9u);
   if (v == 0) v = 1;
-  v = xorshift32(xorshift32(xorshift32(v)));
-  return v & 0xffffffu;
+  return xorshift32(xorshift32(xorshift32(v))) & 0xffffffu;
+}
+
+uint32_t bk_pattern_rgb(unsigned x, unsigned y, unsigned width, unsigned height) {
+  return block_rgb(seed(), x * BK_GRID / width, y * BK_GRID / height);
+}
+
+void bk_pattern_draw32(uintptr_t fb, unsigned width, unsigned height, unsigned stride_bytes, int swap_rb) {
+  uint32_t s = seed(), colours[BK_GRID * BK_GRID];
+  for (unsigned by = 0; by < BK_GRID; by++)
+    for (unsigned bx = 0; bx < BK_GRID; bx++) {
+      uint32_t c = block_rgb(s, bx, by);
+      if (swap_rb) c = (c & 0x00ff00u) | (c >> 16) | ((c & 0xffu) << 16);
+      colours[by * BK_GRID + bx] = c;
+    }
+  for (unsigned y = 0; y < height; y++) {
+    volatile uint32_t *row = (volatile uint32_t *)(fb + (uintptr_t)y * stride_bytes);
+    const uint32_t *crow = &colours[(y * BK_GRID / height) * BK_GRID];
+    for (unsigned x = 0; x < width; x++) row[x] = crow[x * BK_GRID / width];
+  }
 }

@@ -119,6 +119,10 @@ extern const unsigned bk_driver_count;
 /* ---- shared helpers ------------------------------------------------------------------------ */
 /* The nonce-seeded framebuffer pattern (mirrors src/payload/fb-pattern.ts). */
 uint32_t bk_pattern_rgb(unsigned x, unsigned y, unsigned width, unsigned height);
+/* Fills a 32-bit-per-pixel framebuffer (0x00RRGGBB words, or 0x00BBGGRR with swap_rb). */
+void bk_pattern_draw32(uintptr_t fb, unsigned width, unsigned height, unsigned stride_bytes, int swap_rb);
+/* First free RAM after the image, .bss and stack (linker script), 4 KiB aligned. */
+extern uint8_t __free_start[];
 /* Builds the broadcast UDP report frame; returns its length. */
 size_t bk_build_udp_report(uint8_t *frame, size_t cap);
 /* Formats the driver name, base and `sig=` for storage drivers from one 512-byte sector. */

@@ -95,6 +95,8 @@ SECTIONS
   . = ALIGN(16);
   . = . + ${cHex(stackBytes).replace('ull', '')};
   __stack_top = .;
+  . = ALIGN(4096);
+  __free_start = .;
   /DISCARD/ : { *(.comment) *(.note .note.*) *(.eh_frame .eh_frame_hdr) *(.riscv.attributes) }
 }
 `;

@@ -29,3 +29,4 @@ export { CONTROLLERS, validatePayloadSpec } from './spec.js';
 export type { ConsoleSpec, DriverController, DriverKind, DriverSpec, PayloadArch, PayloadBuildSpec, PayloadExit, PayloadFormat } from './spec.js';
 export { checkEthernetFrames, parseUdpReportFrame } from './udp-report.js';
 export type { EthernetExpectation, UdpReportFrame } from './udp-report.js';
+export { checkGpioEdgeAfterTrigger, checkResetAfterGpio, gpioWaitingIndex } from './gpio-oracle.js';

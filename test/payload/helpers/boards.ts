@@ -48,3 +48,25 @@ function virtioDevices(o: VirtRunArgs): string[] {
 export function riscvVirtArgs(o: VirtRunArgs): string[] {
   return ['-M', 'virt', '-nodefaults', '-display', 'none', '-m', '128M', '-serial', 'stdio', '-bios', OPENSBI_FW_JUMP, '-kernel', o.kernel, ...virtioDevices(o)];
 }
+
+export const QEMU_AARCH64_VIRT: PayloadBuildSpec = {
+  board: 'qemu-aarch64-virt',
+  arch: 'aarch64',
+  format: 'elf+bin',
+  loadAddress: 0x4008_0000,
+  console: { type: 'pl011', base: 0x0900_0000, baud: 115200 },
+  exit: 'psci-hvc',
+  // hw/arm/virt.c memmap: UART 0x09000000, fw_cfg 0x09020000, GPIO 0x09030000, 32 virtio-mmio
+  // transports from 0x0a000000, 0x200 apart.
+  drivers: [
+    { kind: 'uart', controller: 'pl011', base: 0x0900_0000 },
+    { kind: 'gpio', controller: 'pl061', base: 0x0903_0000, line: 3 },
+    { kind: 'framebuffer', controller: 'ramfb', base: 0x0902_0000, width: 640, height: 480 },
+    { kind: 'storage', controller: 'virtio-blk', base: 0x0a00_0000, slots: 32, stride: 0x200 },
+    { kind: 'ethernet', controller: 'virtio-net', base: 0x0a00_0000, slots: 32, stride: 0x200 },
+  ],
+};
+
+export function aarch64VirtArgs(o: VirtRunArgs): string[] {
+  return ['-M', 'virt', '-cpu', 'cortex-a57', '-nodefaults', '-display', 'none', '-m', '128M', '-serial', 'stdio', '-kernel', o.kernel, '-device', 'ramfb', ...virtioDevices(o)];
+}

@@ -1,0 +1,63 @@
+/**
+ * Exception vectors: a driver pointed at an address nothing decodes takes a synchronous external
+ * abort (aarch64) / load access fault (riscv64), and the payload prints the fault line naming
+ * that address instead of hanging silently.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildPayload } from '../../src/payload/build-payload.js';
+import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
+import { checkBootReport, parseBootReport } from '../../src/payload/report.js';
+import type { PayloadBuildSpec } from '../../src/payload/spec.js';
+import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
+import { QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, aarch64VirtArgs, riscvVirtArgs } from './helpers/boards.js';
+import { QemuSession } from './helpers/qemu-session.js';
+
+const spawner = new NodeSpawner();
+const UNMAPPED = 0x100_0000_0000;
+
+const cases: Array<[string, string, PayloadBuildSpec, (kernel: string) => string[], string]> = [
+  ['riscv64', 'qemu-system-riscv64', QEMU_RISCV64_VIRT, (kernel) => riscvVirtArgs({ kernel }), '0x5'], // scause 5: load access fault
+  ['aarch64', 'qemu-system-aarch64', QEMU_AARCH64_VIRT, (kernel) => aarch64VirtArgs({ kernel }), '0x496000010'], // vector 4, ESR EC=0x25 DFSC=0x10
+];
+
+describe('payload fault vectors', () => {
+  let dir: string;
+  const sessions: QemuSession[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bk-payload-fault-'));
+  });
+  afterAll(async () => {
+    for (const s of sessions) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const [arch, qemu, base, args, cause] of cases) {
+    it(`prints BOARDKIT fault with pc/addr/cause on ${arch}`, async ({ skip }) => {
+      if (!(await spawner.which(qemu))) skip(`${qemu} is not installed`);
+      const spec: PayloadBuildSpec = { ...base, board: `fault-${arch}`, drivers: [{ kind: 'storage', controller: 'virtio-blk', base: UNMAPPED }] };
+      const built = await buildPayload(spec, { spawner, outDir: join(dir, arch) });
+      const kernel = join(dir, `${arch}.elf`);
+      const nonce = newNonce();
+      await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce }));
+      const s = await QemuSession.start(spawner, qemu, args(kernel));
+      sessions.push(s);
+      try {
+        await s.waitFor(/BOARDKIT fault [^\n]*\n/, 20_000);
+      } finally {
+        await s.stop();
+      }
+      const report = parseBootReport(s.output);
+      expect(report.faults).toHaveLength(1);
+      expect(report.faults[0]).toMatchObject({ addr: `0x${UNMAPPED.toString(16)}`, cause });
+      const pc = BigInt(report.faults[0]!.pc);
+      expect(pc >= BigInt(spec.loadAddress) && pc < BigInt(spec.loadAddress) + BigInt(built.bin!.size)).toBe(true);
+      expect(report.result).toBeUndefined();
+      expect(() => checkBootReport(report, spec, nonce)).toThrow(/faulted/);
+    }, 60_000);
+  }
+});
