@@ -1,0 +1,160 @@
+import type { BoardRegistry } from '../boards/registry.js';
+import type { BoardProfile, DriverKind, EmulationMode } from '../boards/schema.js';
+import { resolveArtifact } from '../artifacts/resolve-artifact.js';
+import { loadManifests } from '../artifacts/manifest-loader.js';
+import { BoardkitError } from '../core/errors.js';
+import { noProgress, type ProgressSink } from '../core/progress.js';
+import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
+import { ConsoleSession } from '../console/console-session.js';
+import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
+import { machineFromProfile, markersForMode } from '../emulator/profile-machine.js';
+import { startQemu, type RunningQemu } from '../emulator/qemu-runner.js';
+import type { QemuNetdevSpec } from '../emulator/qemu-spec.js';
+import type { QmpConnector } from '../transports/qmp-link.js';
+import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
+import type { Spawner } from '../transports/spawner.js';
+
+/** The host-side edges a run needs, injected by the composition root (cli) or a test. */
+export interface RunEnvironment {
+  spawner: Spawner;
+  connectQmp: QmpConnector;
+  openLink: (path: string, options?: SerialLinkOptions) => Promise<SerialLink>;
+  cacheDir: string;
+  manifestDir: string;
+}
+
+export interface RunBoardRequest {
+  board: string;
+  mode: EmulationMode;
+  /** The payload/kernel for modes that boot `@payload`. */
+  kernel?: string;
+  image?: string;
+  fatDir?: string;
+  drivers?: readonly DriverKind[];
+  netdev?: QemuNetdevSpec;
+  /** Overall cap for the whole run (ms); the per-stage timeouts of the profile apply inside it. */
+  timeoutMs?: number;
+  gdbPort?: number;
+  /** Timestamped console log written here. */
+  logFile?: string;
+  /** Extra boot-spec items (e.g. the payload's expected driver reports). */
+  expectedSets?: BootSpec['expectedSets'];
+  /** Called once the machine runs and the console is attached (host-side oracles hook in here). */
+  whileRunning?: (ctx: { vm: RunningQemu; console: ConsoleSession; profile: BoardProfile; signal: AbortSignal }) => Promise<void>;
+}
+
+export interface RunReport {
+  ok: boolean;
+  board: string;
+  mode: EmulationMode;
+  accel: 'kvm' | 'tcg';
+  timeoutMultiplier: number;
+  boot: BootResult;
+  qemu: { pid: number; args: readonly string[]; stderrTail: string };
+  durationMs: number;
+}
+
+/** QEMU or its console could not be brought up: not the board's fault. */
+export class InfrastructureError extends BoardkitError {
+  constructor(message: string, options: { cause?: unknown; hint?: string; details?: Record<string, unknown> } = {}) {
+    super('E_INFRASTRUCTURE', 'infrastructure', message, options);
+  }
+}
+
+/** The boot spec of a mode: its stage markers, the profile's failure patterns that can arm in it. */
+export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expectedSets: BootSpec['expectedSets'] = []): BootSpec {
+  const markers = markersForMode(profile, mode).map((m) => ({ stage: m.stage, pattern: m.pattern, timeoutMs: m.timeoutMs }));
+  const stages = new Set(markers.map((m) => m.stage));
+  const failures = profile.verify.failures
+    .filter((f) => f.after === undefined || stages.has(f.after))
+    .map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) }));
+  return { markers, failures, expectedSets, reportPrefix: profile.verify.reportPrefix };
+}
+
+/**
+ * Boots an emulated board from its profile and verifies the boot on its console: QEMU starts
+ * paused, the console (a pty opened through the same SerialLink as real UARTs) is attached, then
+ * the CPUs run. Returns the verification result; throws only for usage and infrastructure faults.
+ */
+export async function runBoard(
+  registry: BoardRegistry,
+  request: RunBoardRequest,
+  env: RunEnvironment,
+  options: { progress?: ProgressSink; signal?: AbortSignal } = {},
+): Promise<RunReport> {
+  const progress = options.progress ?? noProgress;
+  const started = performance.now();
+  const profile = registry.get(request.board).profile;
+  const spec0 = bootSpecFor(profile, request.mode, request.expectedSets);
+
+  progress({ source: 'run', type: 'start', message: `resolving firmware for ${profile.id} (${request.mode})` });
+  const manifests = loadManifests(env.manifestDir);
+  const paths = new Map<string, string>();
+  const emu = profile.emulation;
+  const mode = emu?.modes[request.mode];
+  const ids = new Set<string>([
+    ...(mode?.bios && mode.bios !== 'none' && mode.bios !== '@payload' ? [mode.bios] : []),
+    ...(mode?.kernel && mode.kernel !== '@payload' ? [mode.kernel] : []),
+    ...(mode?.pflash ?? []),
+    ...(emu?.quirks ?? []).flatMap((q) => (q.kind === 'writable-vars-copy' ? [q.artifact] : [])),
+  ]);
+  for (const id of ids) paths.set(id, await resolveArtifact(id, { cacheDir: env.cacheDir, manifests }));
+
+  const machine = machineFromProfile(profile, {
+    mode: request.mode,
+    artifactPath: (id) => paths.get(id)!,
+    ...(request.kernel ? { payload: request.kernel } : {}),
+    ...(request.image ? { image: request.image } : {}),
+    ...(request.fatDir ? { fatDir: request.fatDir } : {}),
+    ...(request.drivers ? { drivers: request.drivers } : {}),
+    ...(request.netdev ? { netdev: request.netdev } : {}),
+    ...(request.gdbPort !== undefined ? { gdbPort: request.gdbPort } : {}),
+  });
+
+  const overall = request.timeoutMs !== undefined ? AbortSignal.timeout(request.timeoutMs) : undefined;
+  const signal = AbortSignal.any([options.signal, overall].filter((s): s is AbortSignal => s !== undefined));
+
+  progress({ source: 'run', type: 'progress', message: `starting ${machine.binary} -M ${machine.machine} (paused)` });
+  let vm: RunningQemu;
+  try {
+    vm = await startQemu(machine, { spawner: env.spawner, connectQmp: env.connectQmp, console: 'pty', cacheDir: env.cacheDir, signal, progress });
+  } catch (err) {
+    if (err instanceof BoardkitError && err.kind !== 'internal') throw err;
+    throw new InfrastructureError(`QEMU for '${profile.id}' did not start`, { cause: err, hint: 'run `boardkit doctor` to check the QEMU installation' });
+  }
+  let link: SerialLink | undefined;
+  let log: ConsoleLogFile | undefined;
+  try {
+    try {
+      link = await env.openLink(vm.consolePath, { reconnect: { enabled: false } });
+    } catch (err) {
+      throw new InfrastructureError(`cannot open the emulated console ${vm.consolePath}`, { cause: err });
+    }
+    const session = ConsoleSession.attach(link);
+    if (request.logFile) {
+      log = openTimestampedLogFile(request.logFile, { name: profile.id });
+      session.subscribe(log);
+    }
+    progress({ source: 'run', type: 'progress', message: `console attached at ${vm.consolePath}; running (${vm.accel}, timeouts x${vm.timeoutMultiplier})` });
+    const verifying = verifyBoot(session, spec0, { signal, timeoutMultiplier: vm.timeoutMultiplier });
+    await vm.resume();
+    const oracles = request.whileRunning?.({ vm, console: session, profile, signal });
+    const boot = await verifying;
+    if (oracles) await oracles;
+    for (const s of boot.timeline) progress({ source: 'run', type: 'stage', message: `${s.stage} at ${s.atMs} ms`, data: { ...s } });
+    return {
+      ok: boot.ok,
+      board: profile.id,
+      mode: request.mode,
+      accel: vm.accel,
+      timeoutMultiplier: vm.timeoutMultiplier,
+      boot,
+      qemu: { pid: vm.pid, args: vm.args, stderrTail: vm.stderrTail() },
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await link?.close().catch(() => {});
+    await log?.close().catch(() => {});
+    await vm.shutdown();
+  }
+}
