@@ -108,7 +108,8 @@ export function decodeDhcp(data: Uint8Array): DhcpDecodeResult {
     const overload = options.get(Opt.OVERLOAD);
     if (overload) {
       // RFC 2132 §9.3: 1 = file holds options, 2 = sname, 3 = both. Parse file first, then sname.
-      const v = overload.length === 1 ? overload[0]! : 0;
+      if (overload.length !== 1) return { ok: false, reason: 'option-length', detail: `option 52 has length ${overload.length}` };
+      const v = overload[0]!;
       if (v < 1 || v > 3) return { ok: false, reason: 'overload', detail: `option 52 value ${v}` };
       fileOverloaded = (v & 1) !== 0;
       snameOverloaded = (v & 2) !== 0;

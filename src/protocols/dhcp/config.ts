@@ -77,6 +77,7 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
   c.dnsServers?.forEach((d) => ip(d, 'dnsServers[]'));
   ip(c.pool?.first, 'pool.first');
   ip(c.pool?.last, 'pool.last');
+  const addressesValid = problems.length === 0 && (c.hosts ?? []).every((h) => h.ip === undefined || isIpv4(h.ip));
   const hosts = new Map<MacAddress, DhcpHostEntry>();
   for (const h of c.hosts ?? []) {
     try {
@@ -87,7 +88,7 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
     ip(h.ip, `hosts[${h.mac}].ip`);
   }
   if (c.mode !== 'server' && c.mode !== 'proxy') problems.push(`mode must be 'server' or 'proxy'`);
-  if (c.mode === 'server' && problems.length === 0) {
+  if (c.mode === 'server' && addressesValid) {
     if (!c.subnetMask) problems.push('server mode needs subnetMask');
     else {
       if (c.pool) {
