@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, throwIfAborted } from '../core/abort.js';
-import { BoardkitError } from '../core/errors.js';
+import { BoardkitError, UsageError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import type { QmpConnector } from '../transports/qmp-link.js';
 import type { ChildHandle, Spawner } from '../transports/spawner.js';
@@ -119,10 +119,15 @@ export async function startQemu(spec: QemuMachineSpec, options: StartQemuOptions
     const chardevs: ConsoleChardev[] = [];
     for (let i = 0; i < consoleCount; i++) chardevs.push(chardevFor(options.console, workDir, i));
     const qmpSocket = join(workDir, 'qmp.sock');
+    // sockaddr_un.sun_path is 108 bytes on Linux (unix(7)); QEMU fails obscurely past it.
+    if (Buffer.byteLength(join(workDir, 'console00.sock')) > 107) {
+      throw new UsageError(`temp dir path is too long for unix sockets: ${workDir}`, { hint: 'pass a shorter tmpDir (or set TMPDIR)' });
+    }
     const args = buildQemuArgs(spec, { accel, paused: true, qmpSocket, consoles: chardevs, driveFiles });
     throwIfAborted(options.signal);
     child = await options.spawner.spawn(spec.binary, args, { stdio: 'pipe' });
     const proc = child;
+    await slot?.setChildPid(proc.pid);
     proc.stdout?.on('data', () => {});
     proc.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString('utf8')).slice(-STDERR_KEEP);

@@ -1,4 +1,4 @@
-import { open, readFile, readdir, unlink, mkdir } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,11 @@ import { throwIfAborted } from '../core/abort.js';
 export interface QemuSlot {
   readonly index: number;
   readonly path: string;
+  /**
+   * Records the QEMU PID in the lock too: if this process dies and leaves QEMU running, the slot
+   * stays taken until that QEMU is gone as well (it still uses the core).
+   */
+  setChildPid(pid: number): Promise<void>;
   /** Deletes the lock file if it is still ours. Idempotent. */
   release(): Promise<void>;
 }
@@ -99,9 +104,10 @@ async function tryCreate(path: string, content: string): Promise<boolean> {
 async function reclaimIfStale(path: string, isAlive: (pid: number) => boolean): Promise<void> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return;
-  const pid = Number.parseInt(text, 10);
-  // An empty file is a lock being written right now by its creator: leave it alone.
-  if (!Number.isFinite(pid) || isAlive(pid)) return;
+  // "PID token [childPID]"; an empty file is a lock being written right now: leave it alone.
+  const [first, , child] = text.trim().split(/\s+/);
+  const pids = [first, child].filter((x): x is string => x !== undefined && /^\d+$/.test(x)).map(Number);
+  if (pids.length === 0 || pids.some((p) => isAlive(p))) return;
   // Re-read just before unlinking so we do not delete a lock another reclaimer just recreated.
   const again = await readFile(path, 'utf8').catch(() => undefined);
   if (again === text) await unlink(path).catch(() => {});
@@ -109,14 +115,17 @@ async function reclaimIfStale(path: string, isAlive: (pid: number) => boolean): 
 
 function makeSlot(index: number, path: string, content: string): QemuSlot {
   let released = false;
+  const ours = async () => (await readFile(path, 'utf8').catch(() => '')).startsWith(content);
   return {
     index,
     path,
+    async setChildPid(pid) {
+      if (!released && (await ours())) await writeFile(path, `${content} ${pid}\n`);
+    },
     async release() {
       if (released) return;
       released = true;
-      const text = await readFile(path, 'utf8').catch(() => undefined);
-      if (text?.trim() === content) await unlink(path).catch(() => {});
+      if (await ours()) await unlink(path).catch(() => {});
     },
   };
 }

@@ -45,6 +45,23 @@ describe('QEMU slot lock', () => {
     await s.release();
   });
 
+  it('keeps a slot whose owner died while its QEMU child still runs', async () => {
+    const d = join(dir, 'd');
+    const s = await acquireQemuSlot({ dir: d, slots: 1, pid: 111 });
+    await s.setChildPid(222);
+    expect((await readFile(s.path, 'utf8')).trim().split(' ')).toEqual(['111', expect.any(String), '222']);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    // owner 111 dead, child 222 alive → not reclaimable
+    await expect(acquireQemuSlot({ dir: d, slots: 1, pollMs: 10, signal: ac.signal, isAlive: (p) => p === 222 })).rejects.toBeInstanceOf(AbortedError);
+    // both dead → reclaimed
+    const t = await acquireQemuSlot({ dir: d, slots: 1, isAlive: () => false });
+    expect(t.index).toBe(0);
+    await t.release();
+    await s.release(); // not ours any more: must not delete anything
+    expect(await readdir(d)).toEqual([]);
+  });
+
   it('gives up with AbortedError when the signal aborts while waiting', async () => {
     const d = join(dir, 'c');
     const held = await acquireQemuSlot({ dir: d, slots: 1 });
