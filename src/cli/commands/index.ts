@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { boardsCommand } from './boards.js';
 import { runCommand } from './run.js';
+import { verifyBootCommand } from './verify-boot.js';
 import { consoleCommand } from './console.js';
 import { doctorCommand } from './doctor.js';
 import { firmwareCommand } from './firmware.js';
@@ -11,4 +12,4 @@ import { monitorCommand } from './monitor.js';
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand, runCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand];
