@@ -144,7 +144,13 @@ export async function startQemu(spec: QemuMachineSpec, options: StartQemuOptions
     const qmp = await Promise.race([QmpClient.open(transport), earlyExit]);
     const chardevInfo = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
     const consoles = consoleEndpointsFrom(chardevInfo, consoleCount);
-    return makeRunning({ spec, options, accel, proc, qmp, consoles, args, workDir, cleanupFiles, stderr: () => stderr, progress });
+    const vm = makeRunning({ spec, options, accel, proc, qmp, consoles, args, workDir, cleanupFiles, stderr: () => stderr, progress });
+    // An abort that landed while we were connecting fired no listener: honour it now.
+    if (options.signal?.aborted) {
+      await vm.shutdown();
+      throw new AbortedError(options.signal.reason);
+    }
+    return vm;
   } catch (err) {
     if (child) await stopProcess(child, undefined, options.stopWaitsMs);
     await cleanupFiles();
