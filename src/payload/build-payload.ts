@@ -109,6 +109,8 @@ export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayload
     '-I',
     'virtio',
     '-I',
+    'storage',
+    '-I',
     genDir,
   ];
   const sources = [...gen.sources, join(genDir, 'bk-drivers.c')];

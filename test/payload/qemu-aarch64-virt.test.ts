@@ -19,6 +19,7 @@ import { checkEthernetFrames } from '../../src/payload/udp-report.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { QEMU_AARCH64_VIRT, aarch64VirtArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
+import { framebufferProven } from './helpers/oracles.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { freeUdpPort, openUdpSink } from './helpers/udp-sink.js';
 
@@ -99,6 +100,6 @@ describe.skipIf(missing)('payload on qemu-aarch64-virt', () => {
     expect(() => checkGpioEdgeAfterTrigger(r.output, r.triggeredAt)).toThrow(/did not announce gpio=waiting|before the host caused/);
     expect(() => checkStorageReport(r.report, r.sig)).toThrow(/the host wrote/);
     expect(() => checkEthernetFrames(r.frames, { nonce: nonceHex(r.nonce), board: QEMU_AARCH64_VIRT.board, mac: MAC, peerPort: r.peerPort })).toThrow(/no broadcast/);
-    if (r.screen) expect(() => checkFramebufferPattern(r.screen!, r.nonce, { width: 640, height: 480 })).toThrow();
+    expect(framebufferProven(r.screen, r.nonce)).toBe(false); // no screen surface, or not this run's pattern
   }, 90_000);
 });

@@ -70,3 +70,35 @@ export const QEMU_AARCH64_VIRT: PayloadBuildSpec = {
 export function aarch64VirtArgs(o: VirtRunArgs): string[] {
   return ['-M', 'virt', '-cpu', 'cortex-a57', '-nodefaults', '-display', 'none', '-m', '128M', '-serial', 'stdio', '-kernel', o.kernel, '-device', 'ramfb', ...virtioDevices(o)];
 }
+
+/** BCM2837 peripherals at 0x3F000000 (ARM physical); bus 0x7E...... (BCM2835 ARM Peripherals §1.2.3). */
+export const RPI3B: PayloadBuildSpec = {
+  board: 'rpi3b',
+  arch: 'aarch64',
+  format: 'elf+bin',
+  loadAddress: 0x8_0000,
+  console: { type: 'bcm2835-aux', base: 0x3f21_5040, baud: 115200 },
+  exit: 'none',
+  drivers: [
+    { kind: 'uart', controller: 'bcm2835-aux', base: 0x3f21_5040 },
+    { kind: 'gpio', controller: 'bcm2835-gpio', base: 0x3f20_0000, sdRoute: 'sdhost' },
+    { kind: 'framebuffer', controller: 'mailbox-fb', base: 0x3f00_b880, width: 640, height: 480 },
+    { kind: 'storage', controller: 'sdhost', base: 0x3f20_2000 },
+  ],
+};
+
+export const RPI3B_SDHCI = { kind: 'storage', controller: 'sdhci', base: 0x3f30_0000 } as const;
+
+export interface PiRunArgs {
+  kernel: string;
+  sd?: string;
+  qmpSocket?: string;
+}
+
+/** QEMU raspi3b: serial index 0 = PL011, index 1 = mini UART (the Pi 3 default console). */
+export function raspi3bArgs(o: PiRunArgs): string[] {
+  const a = ['-M', 'raspi3b', '-nodefaults', '-display', 'none', '-serial', 'null', '-serial', 'stdio', '-kernel', o.kernel];
+  if (o.sd) a.push('-drive', `file=${o.sd},if=sd,format=raw`);
+  if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
+  return a;
+}

@@ -1,0 +1,99 @@
+/**
+ * (c) rpi3b on QEMU raspi3b: mini UART console (serial index 1), BCM2835 GPIO 48-53 routing the
+ * SD card, the mailbox property framebuffer and the SDHOST/SDHCI controllers. The GPIO oracle is
+ * the card itself: SDHOST only reaches it when the payload's function-select writes moved it
+ * there; without those writes the same SDHOST driver fails, while SDHCI (QEMU's reset route)
+ * reads it.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildPayload } from '../../src/payload/build-payload.js';
+import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
+import { checkStorageReport, createFixtureDisk, randomDiskSignature } from '../../src/payload/disk-signature.js';
+import { checkFramebufferPattern } from '../../src/payload/fb-pattern.js';
+import { checkBootReport, driverReport, parseBootReport } from '../../src/payload/report.js';
+import type { PayloadBuildSpec } from '../../src/payload/spec.js';
+import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
+import { RPI3B, RPI3B_SDHCI, raspi3bArgs } from './helpers/boards.js';
+import { connectQmp } from './helpers/qmp.js';
+import { framebufferProven } from './helpers/oracles.js';
+import { QemuSession } from './helpers/qemu-session.js';
+
+const spawner = new NodeSpawner();
+const QEMU = 'qemu-system-aarch64';
+const missing = !(await spawner.which(QEMU)) || !(await spawner.which('aarch64-linux-gnu-gcc')) || !(await spawner.which('sfdisk'));
+
+const WITHOUT_GPIO: PayloadBuildSpec = { ...RPI3B, drivers: RPI3B.drivers.filter((d) => d.kind !== 'gpio' && d.kind !== 'framebuffer') };
+const SDHCI_DEFAULT_ROUTE: PayloadBuildSpec = { ...RPI3B, drivers: [RPI3B.drivers[0]!, RPI3B_SDHCI] };
+
+describe.skipIf(missing)('payload on QEMU raspi3b', () => {
+  let dir: string;
+  const sessions: QemuSession[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bk-payload-pi-'));
+  });
+  afterAll(async () => {
+    for (const s of sessions) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function boot(spec: PayloadBuildSpec, tag: string, screendump = false) {
+    const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
+    const nonce = newNonce();
+    const sig = randomDiskSignature();
+    const sd = join(dir, `${tag}.img`);
+    await createFixtureDisk(spawner, sd, 1 << 20, sig); // QEMU wants a power-of-two SD size
+    const kernel = join(dir, `${tag}-kernel8.img`);
+    await writeFile(kernel, patchConfigBlock(await readFile(built.bin!.path), { nonce }));
+    const qmpSocket = join(dir, `${tag}.qmp`);
+    const s = await QemuSession.start(spawner, QEMU, raspi3bArgs({ kernel, sd, qmpSocket }));
+    sessions.push(s);
+    let screen: Uint8Array | undefined;
+    try {
+      await s.waitFor(/BOARDKIT result=\w+/, 30_000);
+      if (screendump) {
+        const qmp = await connectQmp(qmpSocket);
+        try {
+          await qmp.execute('screendump', { filename: join(dir, `${tag}.ppm`) });
+          screen = await readFile(join(dir, `${tag}.ppm`));
+        } catch {
+          screen = undefined;
+        } finally {
+          qmp.close();
+        }
+      }
+    } finally {
+      await s.stop();
+    }
+    return { report: parseBootReport(s.output), nonce, sig, screen };
+  }
+
+  it('routes the card to SDHOST with GPIO 48-53, reads this run’s signature, draws the pattern', async () => {
+    const r = await boot(RPI3B, 'real', true);
+    checkBootReport(r.report, RPI3B, r.nonce);
+    expect(r.report.info['entry-el']).toBe('2'); // QEMU raspi enters at EL2 like the Pi firmware
+    expect(driverReport(r.report, 'gpio')?.fields.route).toBe('sdhost');
+    checkStorageReport(r.report, r.sig);
+    expect(checkFramebufferPattern(r.screen!, r.nonce, { width: 640, height: 480 }).matched).toBe(64);
+  }, 60_000);
+
+  it('without the GPIO writes SDHOST cannot reach the card, and SDHCI (reset route) can', async () => {
+    const noGpio = await boot(WITHOUT_GPIO, 'nogpio');
+    expect(driverReport(noGpio.report, 'storage')?.status).toBe('fail');
+    expect(() => checkStorageReport(noGpio.report, noGpio.sig)).toThrow();
+    const sdhci = await boot(SDHCI_DEFAULT_ROUTE, 'sdhci');
+    checkBootReport(sdhci.report, SDHCI_DEFAULT_ROUTE, sdhci.nonce);
+    checkStorageReport(sdhci.report, sdhci.sig);
+  }, 60_000);
+
+  it('catches a testOnlyFakeOk payload: no signature, no pattern', async () => {
+    const r = await boot({ ...RPI3B, testOnlyFakeOk: true }, 'fake', true);
+    checkBootReport(r.report, RPI3B, r.nonce);
+    expect(() => checkStorageReport(r.report, r.sig)).toThrow(/the host wrote/);
+    expect(framebufferProven(r.screen, r.nonce)).toBe(false); // no screen surface, or not this run's pattern
+  }, 60_000);
+});
