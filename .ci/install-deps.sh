@@ -72,7 +72,7 @@ if ((${#missing[@]} > 0)); then
     chmod 755 /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  trap '[[ $created_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d' EXIT
+  trap 'if [[ $created_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "install-deps.sh: all $(grep -cvE '^\s*(#|$)' "$list") packages present"
