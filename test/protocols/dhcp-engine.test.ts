@@ -103,17 +103,23 @@ describe('server mode (RFC 2131 §4.3)', () => {
     expect(e.leases(1)).toEqual([]);
   });
 
-  it('honours a requested address in DISCOVER, keeps one address per MAC, and reports exhaustion', () => {
+  it('honours a requested address in DISCOVER, keeps one address per MAC, reclaims stale offers, reports exhaustion', () => {
     const e = new DhcpEngine(SERVER);
     expect(only(e.handle(client({ type: 1, requested: '192.0.2.102', ...UBOOT }), 0)).msg.yiaddr).toBe('192.0.2.102');
     expect(only(e.handle(client({ type: 1, ...UBOOT }), 1)).msg.yiaddr).toBe('192.0.2.102');
     expect(only(e.handle(client({ type: 1, mac: '52:54:00:00:00:02', ...UBOOT }), 2)).msg.yiaddr).toBe('192.0.2.100');
     expect(only(e.handle(client({ type: 1, mac: '52:54:00:00:00:03', ...UBOOT }), 3)).msg.yiaddr).toBe('192.0.2.101');
-    const out = e.handle(client({ type: 1, mac: '52:54:00:00:00:04', ...UBOOT }), 4);
+    // Pool full of mere offers: the oldest offer (192.0.2.102, made at t=0) is taken back.
+    expect(only(e.handle(client({ type: 1, mac: '52:54:00:00:00:04', ...UBOOT }), 4)).msg.yiaddr).toBe('192.0.2.102');
+    // Bind everything; then a newcomer finds the pool exhausted.
+    for (const [mac, ip] of [['52:54:00:00:00:02', '192.0.2.100'], ['52:54:00:00:00:03', '192.0.2.101'], ['52:54:00:00:00:04', '192.0.2.102']] as const) {
+      expect(messageTypeOf(only(e.handle(client({ type: 3, mac, requested: ip, serverId: '192.0.2.1', ...UBOOT }), 5)).msg)).toBe('ack');
+    }
+    const out = e.handle(client({ type: 1, mac: '52:54:00:00:00:05', ...UBOOT }), 6);
     expect(out.replies).toHaveLength(0);
     expect(out.events).toContainEqual(expect.objectContaining({ type: 'ignored', reason: 'pool-exhausted' }));
-    // Offers expire (60 s hold): the address comes back.
-    expect(only(e.handle(client({ type: 1, mac: '52:54:00:00:00:04', ...UBOOT }), 61_000)).msg.yiaddr).toBe('192.0.2.100');
+    // Leases expire (600 s): the address comes back.
+    expect(only(e.handle(client({ type: 1, mac: '52:54:00:00:00:05', ...UBOOT }), 601_000)).msg.yiaddr).toBe('192.0.2.100');
   });
 
   it('RELEASE frees the lease; DECLINE takes the address out of the pool', () => {

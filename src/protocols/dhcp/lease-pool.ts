@@ -66,7 +66,15 @@ export class LeasePool {
       const ip = numberToIpv4(n);
       if (this.isFreeFor(ip, mac, now)) return ip;
     }
-    return undefined;
+    // Full: take back the oldest address that was only offered, never requested. A flood of
+    // DISCOVERs from made-up MACs would otherwise lock real clients out for the offer hold time.
+    let oldest: Lease | undefined;
+    for (const l of this.byMac.values()) {
+      if (l.state === 'offered' && l.expiresAt > now && (!oldest || l.expiresAt < oldest.expiresAt)) oldest = l;
+    }
+    if (!oldest) return undefined;
+    this.byMac.delete(oldest.mac);
+    return oldest.ip;
   }
 
   set(mac: MacAddress, ip: Ipv4Address, state: Lease['state'], expiresAt: number): Lease {
