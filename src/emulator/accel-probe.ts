@@ -36,8 +36,23 @@ export interface KvmProbeOptions {
  * The probe guest: a 64 KiB BIOS image. Real mode at the reset vector → lgdt → protected mode →
  * flat segments → bswap check → lidt → `int 0x20` whose handler `iretl`s → out 0x42 to
  * isa-debug-exit at 0xf4, so QEMU exits with (0x42 << 1) | 1 = 133 (QEMU hw/misc/debugexit.c).
- * Any failure path writes 0x01 (exit 3). Assembled from a 40-line GNU as source with
- * `clang -target i386-none-elf` + `objcopy -O binary`; the non-zero bytes are below.
+ * Any failure path writes 0x01 (exit 3). The interrupt round trip from ROM is what the broken
+ * hosts cannot do (U-Boot's x86 SPL dies on its first `iretl` there). Source, assembled with
+ * `clang -target i386-none-elf -c` + `objcopy -O binary` (CS base is 0xFFFF0000 after reset):
+ *
+ *   .code16; start: cli; lgdtl %cs:gdtr-start; mov %cr0,%eax; or $1,%eax; mov %eax,%cr0
+ *            ljmpl $0x08, $(0xFFFF0000+pm32-start)
+ *   .code32; pm32: mov $0x10,%ax; mov %ax,%ds; mov %ax,%es; mov %ax,%ss
+ *            mov $0x12345678,%edi; bswap %edi; cmp $0x78563412,%edi; jne fail
+ *            mov $0x7000,%esp; lidtl (0xFFFF0000+idtr-start); int $0x20; cmp $0x5a5a,%esi; jne fail
+ *            push %edi; pop %ebx; cmp %ebx,%edi; jne fail; mov $0x42,%al; out %al,$0xf4
+ *   fail:    mov $0x01,%al; out %al,$0xf4; hlt
+ *   handler: mov $0x5a5a,%esi; iretl
+ *   idt:     .fill 32,8,0; .word handler-start, 0x08, 0x8e00, 0xffff     # at 0x160
+ *   idtr:    .word 33*8-1; .long 0xFFFF0000+idt-start
+ *   gdt:     .quad 0, 0x00cf9b000000ffff, 0x00cf93000000ffff
+ *   gdtr:    .word gdtr-gdt-1; .long 0xFFFF0000+gdt-start
+ *   .org 0xfff0: jmp start; .org 0x10000, 0xf4
  */
 const PROBE_CODE_HEX =
   'fa2e660f011688010f20c06683c8010f22c066ea1a00ffff080066b810008ed88ec08ed0bf785634120fcf81ff123456787520bc0070' +
