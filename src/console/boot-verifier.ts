@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import { BoardkitError } from '../core/errors.js';
 import { compilePattern, literalPattern, type PatternSource } from './bounded-pattern.js';
 import type { ConsoleSession, Disposable, NamedPattern } from './console-session.js';
@@ -46,6 +47,11 @@ export interface BootSpec {
 
 export interface VerifyBootOptions {
   signal?: AbortSignal;
+  /**
+   * Must be the session's clock (expect timeouts run on it); accepted so callers can state it.
+   * Default: `session.clock`.
+   */
+  clock?: Clock;
   /** Multiplies every marker timeout (emulation under TCG is slower than hardware). Default 1. */
   timeoutMultiplier?: number;
   /** Console lines kept in the result. Default 30. */
@@ -108,6 +114,11 @@ export function checkBootSpec(spec: BootSpec): void {
  */
 export async function verifyBoot(session: ConsoleSession, spec: BootSpec, options: VerifyBootOptions = {}): Promise<BootResult> {
   checkBootSpec(spec);
+  if (options.clock && options.clock !== session.clock) {
+    throw new BoardkitError('E_USAGE', 'internal', 'verifyBoot was given a clock other than the console session\'s', {
+      hint: 'create the ConsoleSession with the clock you want: ConsoleSession.attach(link, { clock })',
+    });
+  }
   const clock = session.clock;
   const t0 = clock.now();
   const since = (t: number): number => Math.max(0, Math.round(t - t0));
