@@ -26,7 +26,8 @@ export interface LossyNetworkOptions {
 }
 
 export interface NetworkTapEvent {
-  type: 'send' | 'drop' | 'deliver' | 'unreachable';
+  /** `deliver` fires before the receiver's handler runs, `handled` right after it returns. */
+  type: 'send' | 'drop' | 'deliver' | 'handled' | 'unreachable';
   from: DatagramAddress;
   to: DatagramAddress;
   data: Uint8Array;
@@ -108,6 +109,7 @@ export class LossyDatagramNetwork implements DatagramNetwork {
     this.counters.delivered++;
     this.options.tap?.({ type: 'deliver', from, to, data });
     link.deliver({ data, from, to });
+    this.options.tap?.({ type: 'handled', from, to, data });
   }
 
   /** @internal */

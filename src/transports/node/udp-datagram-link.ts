@@ -16,6 +16,9 @@ export interface UdpNetworkOptions {
 export class UdpDatagramLink implements DatagramLink {
   private handler: ((d: Datagram) => void) | undefined;
   private closed = false;
+  /** Sends not yet handed to the kernel: `close` waits for them so a last ACK is not lost. */
+  private pending = 0;
+  private drained: (() => void) | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -64,9 +67,13 @@ export class UdpDatagramLink implements DatagramLink {
 
   send(data: Uint8Array, to: DatagramAddress): Promise<void> {
     if (this.closed) return Promise.reject(new BoardkitError('E_LINK_CLOSED', 'infrastructure', 'UDP link is closed'));
+    this.pending++;
     return new Promise((resolve) => {
       // Send failures (ENOBUFS, unreachable) are datagram loss: TFTP recovers by timeout.
-      this.socket.send(data, to.port, to.address, () => resolve());
+      this.socket.send(data, to.port, to.address, () => {
+        if (--this.pending === 0) this.drained?.();
+        resolve();
+      });
     });
   }
 
@@ -77,6 +84,7 @@ export class UdpDatagramLink implements DatagramLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }
