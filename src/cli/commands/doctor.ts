@@ -22,7 +22,13 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
     const { NodeSpawner } = await import('../../transports/node/node-spawner.js');
     const report = await runDoctor({
       probes: nodeProbes(new NodeSpawner()),
-      packageList: await readFile(join(ctx.packageRoot, PACKAGE_LIST_PATH), 'utf8'),
+      packageList: await readFile(join(ctx.packageRoot, PACKAGE_LIST_PATH), 'utf8').catch(async (err: unknown) => {
+        const { BoardkitError } = await import('../../core/errors.js');
+        throw new BoardkitError('E_PACKAGE_LIST_MISSING', 'internal', `cannot read ${join(ctx.packageRoot, PACKAGE_LIST_PATH)}`, {
+          cause: err,
+          hint: 'the package list ships with boardkit (package.json "files" must include .ci/debian-packages.txt); reinstall boardkit',
+        });
+      }),
       fix: Boolean(argv.fix),
       progress: ctx.json ? undefined : (e) => ctx.output.err(`+ ${e.message ?? ''}`),
     });
