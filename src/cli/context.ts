@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultCacheDir } from '../core/cache-dir.js';
 import { stdOutput, type Output } from './output.js';
 
 /** Options every command accepts (declared once in main.ts). */
@@ -24,12 +24,6 @@ export interface CliContext {
 }
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BOARDKIT_CACHE_DIR) return resolve(env.BOARDKIT_CACHE_DIR);
-  const xdg = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(xdg, 'boardkit');
-}
 
 export function makeContext(args: GlobalArgs, output: Output = stdOutput): CliContext {
   return {

@@ -2,6 +2,7 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile, constants } from 'node
 import { arch, homedir, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spawner } from '../transports/spawner.js';
+import { defaultCacheDir } from '../core/cache-dir.js';
 
 /**
  * Whether KVM really works on this host. `/dev/kvm` can exist and QMP `query-kvm` can say
@@ -73,9 +74,6 @@ export function kvmProbeImage(): Uint8Array {
   return img;
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'boardkit');
-}
 
 interface CacheRecord {
   accel: Accel;

@@ -2,10 +2,11 @@ export type { QemuMachineSpec, QemuDriveSpec, QemuDriveInterface, QemuNetdevSpec
 export { buildQemuArgs, assertNoSlirp, escapeOptionValue, type QemuRuntimeArgs, type ConsoleChardev } from './qemu-args.js';
 export { startQemu, type StartQemuOptions, type RunningQemu, type ShutdownResult, type StopWaits } from './qemu-runner.js';
 export { QmpClient, QmpError, type QmpEvent } from './qmp-client.js';
-export { probeKvm, timeoutMultiplier, guestMatchesHost, kvmProbeImage, defaultCacheDir, type Accel, type KvmProbeResult, type KvmProbeOptions } from './accel-probe.js';
+export { probeKvm, timeoutMultiplier, guestMatchesHost, kvmProbeImage, type Accel, type KvmProbeResult, type KvmProbeOptions } from './accel-probe.js';
 export { acquireQemuSlot, slotHolders, defaultSlotDir, defaultSlotCount, pidIsAlive, type QemuSlot, type SlotLockOptions } from './slot-lock.js';
 export { decodePpm, pixelAt, type PpmImage } from './ppm.js';
 export { dumpDtb, type DumpedDtb } from './dump-dtb.js';
 export { parseDts, findNodes, nodeAtPath, readReg, cellsOf, stringsOf, type DtsNode, type DtsValue } from './dts.js';
 export { nextPowerOfTwo, prepareDriveFiles } from './drive-files.js';
 export { parseChardevFilename, describeEndpoint } from './console-endpoints.js';
+export { defaultCacheDir } from '../core/cache-dir.js';
