@@ -4,6 +4,14 @@
  */
 #include "bk.h"
 
+static void (*deferred_fn)(const struct bk_dev *);
+static const struct bk_dev *deferred_dev;
+
+void bk_defer(void (*fn)(const struct bk_dev *dev), const struct bk_dev *dev) {
+  deferred_fn = fn;
+  deferred_dev = dev;
+}
+
 static void line_begin(void) { bk_puts("BOARDKIT "); }
 
 static void print_nonce(void) {
@@ -67,6 +75,7 @@ void bk_main(void) {
     if (run_driver(&bk_drivers[i]) != 0) ok = 0;
   line_begin();
   bk_puts(ok ? "result=pass\n" : "result=fail\n");
+  if (deferred_fn) deferred_fn(deferred_dev);
   if (bk_config.flags & BK_CONFIG_FLAG_POWEROFF) bk_poweroff();
   bk_halt();
 }

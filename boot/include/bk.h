@@ -114,6 +114,8 @@ struct bk_driver_entry {
   const char *fake_detail; /* printed in testOnlyFakeOk builds instead of running fn */
 };
 extern const struct bk_driver_entry bk_drivers[];
+/* Runs `fn(dev)` after the result line: for effects that end the run (e.g. a reset pin). */
+void bk_defer(void (*fn)(const struct bk_dev *dev), const struct bk_dev *dev);
 extern const unsigned bk_driver_count;
 
 /* ---- shared helpers ------------------------------------------------------------------------ */

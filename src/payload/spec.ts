@@ -99,7 +99,7 @@ export const CONTROLLERS: Readonly<Record<DriverController, ControllerInfo>> = {
   sifive: { kind: 'uart', arches: ['riscv64'], sources: ['uart/sifive-uart.c', 'uart/uart-report.c'], fn: 'bk_drv_uart', fakeDetail: 'console=yes' },
   'pc-com': { kind: 'uart', arches: ['x86_64'], sources: ['uart/pc-com.c', 'uart/uart-report.c'], fn: 'bk_drv_uart', fakeDetail: 'console=yes' },
   pl061: { kind: 'gpio', arches: ['aarch64'], sources: ['gpio/pl061.c'], fn: 'bk_drv_pl061', fakeDetail: 'line=3,edge=rising' },
-  'sifive-gpio': { kind: 'gpio', arches: ['riscv64'], sources: ['gpio/sifive-gpio.c'], fn: 'bk_drv_sifive_gpio', fakeDetail: 'line=10,toggled=yes' },
+  'sifive-gpio': { kind: 'gpio', arches: ['riscv64'], sources: ['gpio/sifive-gpio.c'], fn: 'bk_drv_sifive_gpio', fakeDetail: 'line=10,mode=output,action=low-pulse-after-report' },
   'bcm2835-gpio': { kind: 'gpio', arches: ['aarch64'], sources: ['gpio/bcm2835-gpio.c'], fn: 'bk_drv_bcm2835_gpio', fakeDetail: 'pins=48-53,route=sdhost' },
   ramfb: { kind: 'framebuffer', arches: MMIO_ARCHES, sources: ['fb/ramfb.c', 'common/pattern.c'], fn: 'bk_drv_ramfb', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   'mailbox-fb': { kind: 'framebuffer', arches: ['aarch64'], sources: ['fb/mailbox-fb.c', 'common/pattern.c'], fn: 'bk_drv_mailbox_fb', fakeDetail: 'mode=640x480x32,pattern=nonce' },

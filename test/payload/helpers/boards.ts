@@ -102,3 +102,26 @@ export function raspi3bArgs(o: PiRunArgs): string[] {
   if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
   return a;
 }
+
+/** HiFive Unleashed (FU540) as QEMU sifive_u models it; DTB timebase-frequency = 1 MHz. */
+export const HIFIVE_UNLEASHED: PayloadBuildSpec = {
+  board: 'hifive-unleashed',
+  arch: 'riscv64',
+  format: 'elf+bin',
+  loadAddress: 0x8020_0000,
+  timerHz: 1_000_000,
+  console: { type: 'sifive', base: 0x1001_0000, baud: 115200 },
+  exit: 'sbi-srst',
+  drivers: [
+    { kind: 'uart', controller: 'sifive', base: 0x1001_0000 },
+    // GPIO 10 is the active-low gpio-restart line (QEMU sifive_u DTB; Unleashed schematic).
+    { kind: 'gpio', controller: 'sifive-gpio', base: 0x1006_0000, line: 10 },
+  ],
+};
+
+/** `serialFile`: QEMU 7.2's sifive_uart drops bytes on a blocking chardev, so use a file. */
+export function sifiveUArgs(o: { kernel: string; qmpSocket?: string; serialFile: string }): string[] {
+  const a = ['-M', 'sifive_u', '-nodefaults', '-display', 'none', '-serial', `file:${o.serialFile}`, '-bios', OPENSBI_FW_JUMP, '-kernel', o.kernel];
+  if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
+  return a;
+}
