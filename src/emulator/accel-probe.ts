@@ -1,5 +1,5 @@
 import { access, mkdir, mkdtemp, readFile, rm, writeFile, constants } from 'node:fs/promises';
-import { arch, homedir, hostname, release, tmpdir } from 'node:os';
+import { arch, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spawner } from '../transports/spawner.js';
 import { defaultCacheDir } from '../core/cache-dir.js';
