@@ -38,7 +38,7 @@ function udpFrame(o: { from?: string; to?: string; dstMac?: string; sport: numbe
   const dst = o.to ?? STACK_IP;
   const ip = encodeIpv4({ source: src, destination: dst, protocol: 17, payload: encodeUdp({ sourcePort: o.sport, destinationPort: o.dport, payload: o.data }, src, dst) });
   if (o.fragment) {
-    ip[6] |= 0x20; // MF
+    ip[6] = ip[6]! | 0x20; // MF
     ip[10] = 0;
     ip[11] = 0;
     const c = internetChecksum(ip.subarray(0, 20));
@@ -123,10 +123,10 @@ describe('UDP demultiplexing and taps', () => {
     link.onMessage((d) => recv.push(d));
     await peer.send(udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(1), fragment: true }));
     const badUdp = udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(1, 2) });
-    badUdp[14 + 20 + 8] ^= 0xff;
+    badUdp[14 + 20 + 8] = badUdp[14 + 20 + 8]! ^ 0xff;
     await peer.send(badUdp);
     const badIp = udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(1) });
-    badIp[14 + 8] ^= 1; // TTL changed, header checksum now wrong
+    badIp[14 + 8] = badIp[14 + 8]! ^ 1; // TTL changed, header checksum now wrong
     await peer.send(badIp);
     await peer.send(udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(1), dstMac: '02:00:00:00:00:99' }));
     await tick();

@@ -46,7 +46,10 @@ function mutate(rand: () => number, base: Uint8Array): Uint8Array {
     return b;
   }
   if (r < 0.8) {
-    for (let i = 0; i < 1 + rand() * 8; i++) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
+    for (let i = 0; i < 1 + rand() * 8; i++) {
+      const k = Math.floor(rand() * b.length);
+      b[k] = b[k]! ^ (1 << Math.floor(rand() * 8));
+    }
     return b;
   }
   // Grow: append random option TLVs past the END.

@@ -58,7 +58,7 @@ describe('Ethernet + IPv4 + UDP on a real U-Boot DHCPDISCOVER frame', () => {
   it('rejects a corrupted header checksum, a fragment, and truncation explicitly', () => {
     const ip = decodeEthernet(frame)!.payload.slice();
     const bad = ip.slice();
-    bad[10] ^= 1;
+    bad[10] = bad[10]! ^ 1;
     expect(decodeIpv4(bad)).toEqual({ ok: false, reason: 'checksum' });
     // Set MF and fix the checksum: refused as a fragment, not reassembled.
     const frag = ip.slice();
@@ -96,7 +96,7 @@ describe('UDP pseudo-header checksum (RFC 768)', () => {
     const b = hex(expected);
     expect(decodeUdp(b, '192.0.2.1', '192.0.2.100').ok).toBe(true);
     const flipped = b.slice();
-    flipped[10] ^= 0x40;
+    flipped[10] = flipped[10]! ^ 0x40;
     expect(decodeUdp(flipped, '192.0.2.1', '192.0.2.100')).toEqual({ ok: false, reason: 'checksum' });
     expect(decodeUdp(b, '192.0.2.1', '192.0.2.101')).toEqual({ ok: false, reason: 'checksum' });
     expect(decodeUdp(b.subarray(0, 7), '192.0.2.1', '192.0.2.100')).toEqual({ ok: false, reason: 'short' });
@@ -133,7 +133,7 @@ describe('ICMP echo and addresses', () => {
     const m = encodeIcmp({ type: ICMP_ECHO_REQUEST, code: 0, rest: hex('12340001abcdef') });
     expect(decodeIcmp(m)).toMatchObject({ type: 8, code: 0 });
     const bad = m.slice();
-    bad[6] ^= 1;
+    bad[6] = bad[6]! ^ 1;
     expect(decodeIcmp(bad)).toBeUndefined();
   });
   it('subnet helpers', () => {
