@@ -1,5 +1,5 @@
 import { ArtifactCache } from './artifact-cache.js';
-import { defaultCacheDir } from './cache-dir.js';
+import { defaultCacheDir } from '../core/cache-dir.js';
 import { BUILTIN_MANIFEST_DIR, loadManifests, type ManifestSet } from './manifest-loader.js';
 
 export interface ResolveOptions {
