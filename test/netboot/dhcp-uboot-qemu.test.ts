@@ -1,8 +1,8 @@
 /**
  * Integration: real U-Boot (qemu-riscv64_smode) on QEMU `virt` with a virtio-net NIC wired by
  * `-netdev dgram` to our userspace stack. U-Boot's own console is the oracle: it must report the
- * address our DHCP server leased, answer-check `ping`, and (when the TFTP server is present)
- * `tftpboot` a file whose CRC-32 U-Boot computes and we compare with zlib's.
+ * address our DHCP server leased, get answers to `ping`, and `tftpboot` (through src/netboot's
+ * TFTP server on the same stack) a file whose CRC-32 U-Boot computes and we compare with zlib's.
  */
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,8 @@ import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
 import { UserspaceStack, type ObservedUdp } from '../../src/netboot/userspace-stack.js';
 import { DhcpServer, type DhcpServerEvent } from '../../src/netboot/dhcp-server.js';
+import { TftpServer, type TftpServerEvent } from '../../src/netboot/tftp-server.js';
+import { staticFiles } from '../../src/netboot/generated-files.js';
 
 const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 const UBOOT = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin';
@@ -54,7 +56,8 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
   let qemu: ChildHandle | undefined;
   let stack: UserspaceStack;
   let dhcp: DhcpServer;
-  let tftp: { close(): Promise<void> } | undefined;
+  let tftp: TftpServer | undefined;
+  const tftpEvents: TftpServerEvent[] = [];
   let con: Console;
   const events: DhcpServerEvent[] = [];
   const udpSeen: ObservedUdp[] = [];
@@ -75,15 +78,8 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
       onEvent: (e) => events.push(e),
     });
     await dhcp.start();
-    try {
-      const { TftpServer } = await import('../../src/netboot/tftp-server.js');
-      const { staticFiles } = await import('../../src/netboot/generated-files.js');
-      const server = new TftpServer({ network: stack.network, generated: staticFiles({ 'payload.bin': PAYLOAD }) });
-      await server.start();
-      tftp = server;
-    } catch {
-      tftp = undefined; // TFTP server not available in this tree: the tftpboot case skips.
-    }
+    tftp = new TftpServer({ network: stack.network, generated: staticFiles({ 'payload.bin': PAYLOAD }), onEvent: (e) => tftpEvents.push(e) });
+    await tftp.start();
     qemu = await spawner.spawn('qemu-system-riscv64', [
       '-M', 'virt', '-nodefaults', '-m', '256M', '-display', 'none', '-monitor', 'none',
       '-bios', OPENSBI, '-kernel', UBOOT,
@@ -139,12 +135,13 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
     await con.expect(/=> $/m, 5_000);
   }, 30_000);
 
-  it('U-Boot tftpboots a file through the stack; its CRC-32 matches', async (ctx) => {
-    if (!tftp) ctx.skip();
+  it('U-Boot tftpboots a file through the stack (TFTP server from src/netboot); its CRC-32 matches', async () => {
     const done = await con.command('tftpboot 0x84000000 payload.bin', /Bytes transferred = (\d+)/, 60_000);
     expect(Number(done[1])).toBe(PAYLOAD.length);
     await con.expect(/=> $/m, 10_000);
     const m = await con.command(`crc32 0x84000000 ${PAYLOAD.length.toString(16)}`, /==> ([0-9a-f]{8})/, 20_000);
     expect(m[1]).toBe(crc32(PAYLOAD).toString(16).padStart(8, '0'));
+    const done2 = tftpEvents.find((e) => e.type === 'transfer-done');
+    expect(done2).toMatchObject({ bytes: PAYLOAD.length, transfer: { client: { address: '192.0.2.100' }, blksize: 1468 } });
   }, 90_000);
 });
