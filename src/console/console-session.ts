@@ -1,10 +1,20 @@
-import { AbortedError, TimeoutError } from '../core/abort.js';
+import { TimeoutError } from '../core/abort.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
-import { BoardkitError } from '../core/errors.js';
 import type { SerialLink, SerialLinkEvent } from '../transports/serial-link.js';
 import { compilePattern, type CompiledPattern, type PatternSource } from './bounded-pattern.js';
+import { abortReason, ConsoleCursor, throwIfAbortedSignal } from './console-cursor.js';
 import { ExpectTimeoutError, FailurePatternError, LinkLostError } from './console-errors.js';
 import { ConsoleStore, type ConsoleEvent, type ConsoleLogEntry } from './console-store.js';
+import type {
+  ConsoleFailure,
+  ConsoleListener,
+  ConsoleSessionOptions,
+  Disposable,
+  ExpectMatch,
+  ExpectOptions,
+  NamedPattern,
+  SendOptions,
+} from './console-types.js';
 import { PatternScanner, type ScanHit } from './pattern-scanner.js';
 import { TextNormalizer } from './text-normalizer.js';
 
@@ -17,62 +27,8 @@ import { TextNormalizer } from './text-normalizer.js';
  * then only accept matches that start before the earliest failure, so "marker, then panic" resolves
  * the marker and fails what comes after, while "panic, then marker" fails.
  */
-export interface ConsoleListener {
-  /** Every raw chunk and link event, as logged. */
-  entry?(entry: ConsoleLogEntry): void;
-  /** Normalised text as it arrives (t = clock ms, wall = epoch ms). */
-  text?(text: string, t: number, wall: number): void;
-}
-
-export interface ConsoleSessionOptions {
-  clock?: Clock;
-  /** Epoch ms for log timestamps. Default Date.now. */
-  wallClock?: () => number;
-  /** Bytes/chars of history kept in memory (sinks keep everything). Default 64 MiB. */
-  retainLimit?: number;
-}
-
-export interface ConsoleFailure {
-  name: string;
-  pattern: string;
-  line: string;
-  start: number;
-  at: number;
-}
-
-export interface ExpectOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface ExpectMatch {
-  /** Index of the pattern that matched. */
-  index: number;
-  pattern: string;
-  text: string;
-  groups: Array<string | undefined>;
-  named: Record<string, string | undefined>;
-  line: string;
-  start: number;
-  end: number;
-  /** Clock ms when the matching text arrived. */
-  at: number;
-}
-
-export interface NamedPattern {
-  name: string;
-  pattern: PatternSource;
-}
-
-export interface Disposable {
-  dispose(): void;
-}
-
-export interface SendOptions {
-  /** Pause between characters (ms): slow consoles and ser2net drop bytes otherwise. */
-  charDelayMs?: number;
-  signal?: AbortSignal;
-}
+export type { ConsoleFailure, ConsoleListener, ConsoleSessionOptions, Disposable, ExpectMatch, ExpectOptions, NamedPattern, SendOptions } from './console-types.js';
+export { ConsoleCursor } from './console-cursor.js';
 
 interface Watcher {
   scanner: PatternScanner;
@@ -425,43 +381,3 @@ export class ConsoleSession {
   }
 }
 
-/** One consumer's position in the console text. Only one expect may be pending per cursor. */
-export class ConsoleCursor {
-  private busy = false;
-
-  constructor(
-    private readonly session: ConsoleSession,
-    private pos: number,
-  ) {}
-
-  get position(): number {
-    return this.pos;
-  }
-
-  /** Waits for the earliest match of any pattern after this cursor; the cursor moves past it. */
-  async expect(patterns: PatternSource | readonly PatternSource[], options: ExpectOptions = {}): Promise<ExpectMatch> {
-    const list = (Array.isArray(patterns) ? patterns : [patterns]) as readonly PatternSource[];
-    const compiled = list.map((p) => compilePattern(p));
-    if (this.busy) throw new BoardkitError('E_CURSOR_BUSY', 'internal', 'this console cursor already has a pending expect; use session.cursor() for another consumer');
-    this.busy = true;
-    try {
-      return await this.session.startExpect(this.pos, compiled, options, (m) => (this.pos = m.end));
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  /** Skips to the current end of the console text. */
-  skipToEnd(): void {
-    this.pos = this.session.position;
-  }
-}
-
-function abortReason(signal: AbortSignal | undefined): unknown {
-  const r = signal?.reason;
-  return r instanceof BoardkitError ? r : new AbortedError(r);
-}
-
-function throwIfAbortedSignal(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortReason(signal);
-}
