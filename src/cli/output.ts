@@ -8,6 +8,17 @@ export interface Output {
   readonly isTTY: boolean;
 }
 
+/**
+ * A reader that goes away (`boardkit boards list | head`) is not an error: stop writing quietly,
+ * as other command-line tools do, instead of crashing on EPIPE.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 export const stdOutput: Output = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),

@@ -51,7 +51,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const onSigint = () => abort.abort(new UsageError('interrupted'));
     process.once('SIGINT', onSigint);
     try {
-      const report = await runBoard(
+      const { withTask } = await import('../render/tasks.js');
+      const report = await withTask(ctx, `run ${argv.board} (${mode})`, (progress) => runBoard(
         registry,
         {
           board: argv.board,
@@ -63,8 +64,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
           ...(argv.log ? { logFile: argv.log } : {}),
         },
         { spawner: new NodeSpawner(), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: ctx.cacheDir, manifestDir: ctx.manifestDir },
-        { signal: abort.signal, progress: render.progressRenderer(ctx) },
-      );
+        { signal: abort.signal, progress },
+      ), { lines: (e) => e.type !== 'stage' });
       if (ctx.json) ctx.output.json(report);
       else ctx.output.out(render.renderRunReport(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;

@@ -1,16 +1,5 @@
-import type { ProgressSink } from '../../core/progress.js';
 import type { BootResult } from '../../console/boot-verifier.js';
 import type { RunReport } from '../../workflows/run-board.js';
-import type { CliContext } from '../context.js';
-
-/** Progress lines on stderr (never with --json on stdout mixed in; stderr stays human). */
-export function progressRenderer(ctx: CliContext): ProgressSink {
-  if (ctx.json && !ctx.verbose) return () => {};
-  return (e) => {
-    if (e.type === 'stage') return; // the report shows the timeline
-    if (e.message && (ctx.verbose || e.source === 'run')) ctx.output.err(`  ${e.source}: ${e.message}`);
-  };
-}
 
 export function renderRunReport(r: RunReport): string {
   return `${r.board} (${r.mode}) on QEMU, ${r.accel.toUpperCase()}, stage timeouts x${r.timeoutMultiplier}\n${renderBootResult(r.boot, r.ok, r.durationMs)}`;
