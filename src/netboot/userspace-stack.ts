@@ -13,6 +13,7 @@
  * Lifecycle: construct → use → `close()` (closes bound links and the FrameLink).
  */
 import { systemClock, type Clock } from '../core/clock.js';
+import { AbortedError, TimeoutError } from '../core/abort.js';
 import { BoardkitError } from '../core/errors.js';
 import {
   BROADCAST_MAC,
@@ -63,24 +64,10 @@ export interface ObservedUdp {
 }
 
 export type StackDropReason =
-  | 'not-ethernet-ii'
-  | 'not-for-us'
-  | 'unknown-ethertype'
-  | 'arp-malformed'
-  | 'ip-short'
-  | 'ip-version'
-  | 'ip-header-length'
-  | 'ip-total-length'
-  | 'ip-checksum'
-  | 'ip-fragment'
-  | 'udp-short'
-  | 'udp-length'
-  | 'udp-checksum'
-  | 'udp-no-listener'
-  | 'icmp-malformed'
-  | 'other-protocol'
-  | 'send-no-route'
-  | 'send-arp-failed';
+  | 'not-ethernet-ii' | 'not-for-us' | 'unknown-ethertype' | 'arp-malformed'
+  | 'ip-short' | 'ip-version' | 'ip-header-length' | 'ip-total-length' | 'ip-checksum' | 'ip-fragment'
+  | 'udp-short' | 'udp-length' | 'udp-checksum' | 'udp-no-listener'
+  | 'icmp-malformed' | 'other-protocol' | 'send-no-route' | 'send-arp-failed';
 
 export interface StackStats {
   framesIn: number;
@@ -135,13 +122,39 @@ export class UserspaceStack {
   /** Observe every frame received from the link (before any filtering). Returns an unsubscribe function. */
   onFrame(handler: (frame: Uint8Array, eth: EthernetFrame) => void): () => void {
     this.frameTaps.add(handler);
-    return () => this.frameTaps.delete(handler);
+    return () => void this.frameTaps.delete(handler);
   }
 
   /** Observe every valid UDP datagram on the link, whatever its destination (bound port or not). */
   onUdp(handler: (d: ObservedUdp) => void): () => void {
     this.udpTaps.add(handler);
-    return () => this.udpTaps.delete(handler);
+    return () => void this.udpTaps.delete(handler);
+  }
+
+  /**
+   * Resolves with the first UDP datagram seen on the link (from now on) that satisfies `match`,
+   * e.g. the reference payload's nonce broadcast. Rejects with TimeoutError after `timeoutMs`, or
+   * with the signal's reason when aborted.
+   */
+  waitForUdp(match: (d: ObservedUdp) => boolean, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ObservedUdp> {
+    return new Promise((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        off();
+        timer.cancel();
+        options.signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const off = this.onUdp((d) => {
+        if (match(d)) finish(() => resolve(d));
+      });
+      const timer = this.clock.setTimeout(
+        () => finish(() => reject(new TimeoutError(`no matching UDP datagram within ${options.timeoutMs} ms`, { hint: 'check that the guest NIC is wired to this link and the payload sends its report' }))),
+        options.timeoutMs,
+      );
+      const onAbort = () => finish(() => reject(options.signal?.reason instanceof BoardkitError ? options.signal.reason : new AbortedError(options.signal?.reason)));
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   async bind(local: Partial<DatagramAddress>): Promise<DatagramLink> {

@@ -116,6 +116,21 @@ describe('UDP demultiplexing and taps', () => {
     expect(new TextDecoder().decode(nonce.data)).toBe('BOARDKIT nonce=abc');
   });
 
+  it('waitForUdp resolves on the first matching datagram (the payload nonce check) and times out otherwise', async () => {
+    const { peer, stack } = setup();
+    const nonce = 'n-' + Math.random().toString(36).slice(2);
+    const waiting = stack.waitForUdp((d) => d.broadcast && new TextDecoder().decode(d.data).includes(`nonce=${nonce}`), { timeoutMs: 1000 });
+    await peer.send(udpFrame({ to: '255.255.255.255', dstMac: 'ff:ff:ff:ff:ff:ff', sport: 9, dport: 9, data: new TextEncoder().encode('BOARDKIT nonce=wrong') }));
+    await peer.send(udpFrame({ to: '255.255.255.255', dstMac: 'ff:ff:ff:ff:ff:ff', sport: 9, dport: 9, data: new TextEncoder().encode(`BOARDKIT nonce=${nonce}`) }));
+    const got = await waiting;
+    expect(got.sourceMac).toBe(PEER_MAC);
+    await expect(stack.waitForUdp(() => true, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    const ac = new AbortController();
+    const aborted = stack.waitForUdp(() => true, { timeoutMs: 5000, signal: ac.signal });
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+
   it('refuses fragments, bad IP/UDP checksums, and frames for other MACs', async () => {
     const { peer, stack } = setup();
     const link = await stack.network.bind({ port: 69 });
