@@ -50,7 +50,9 @@ export class TextNormalizer {
     }
     if (s.includes('\r')) {
       if (!final && s.endsWith('\r')) this.pendingCr = true;
-      s = s.replace(/\r\n|\n\r|\r/g, '\n');
+      // The common case (CRLF only) through the fast literal replace; LFCR and lone CR after it.
+      s = s.replaceAll('\r\n', '\n');
+      if (s.includes('\r')) s = s.replace(/\n\r|\r/g, '\n');
     }
     return s;
   }
