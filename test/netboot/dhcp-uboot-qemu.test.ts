@@ -25,6 +25,7 @@ const haveQemu = (await spawner.which('qemu-system-riscv64')) !== undefined && e
 const SERVER_IP = '192.0.2.1';
 const GUEST_MAC = '52:54:00:12:34:56'; // QEMU's default NIC MAC
 const PAYLOAD = randomBytes(300_000);
+const BIG = randomBytes(2 * 1024 * 1024 + 17);
 
 class Console {
   text = '';
@@ -78,7 +79,7 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
       onEvent: (e) => events.push(e),
     });
     await dhcp.start();
-    tftp = new TftpServer({ network: stack.network, generated: staticFiles({ 'payload.bin': PAYLOAD }), onEvent: (e) => tftpEvents.push(e) });
+    tftp = new TftpServer({ network: stack.network, generated: staticFiles({ 'payload.bin': PAYLOAD, 'big.bin': BIG }), onEvent: (e) => tftpEvents.push(e) });
     await tftp.start();
     qemu = await spawner.spawn('qemu-system-riscv64', [
       '-M', 'virt', '-nodefaults', '-m', '256M', '-display', 'none', '-monitor', 'none',
@@ -143,5 +144,17 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
     expect(m[1]).toBe(crc32(PAYLOAD).toString(16).padStart(8, '0'));
     const done2 = tftpEvents.find((e) => e.type === 'transfer-done');
     expect(done2).toMatchObject({ bytes: PAYLOAD.length, transfer: { client: { address: '192.0.2.100' }, blksize: 1468 } });
+  }, 90_000);
+
+  it('windowsize 16 (RFC 7440): bursts of 16 frames through the stack, 2 MiB intact', async () => {
+    await con.expect(/=> $/m, 5_000).catch(() => undefined);
+    await con.command('setenv tftpwindowsize 16', /=> $/m);
+    const done = await con.command('tftpboot 0x84000000 big.bin', /Bytes transferred = (\d+)/, 60_000);
+    expect(Number(done[1])).toBe(BIG.length);
+    await con.expect(/=> $/m, 10_000);
+    const m = await con.command(`crc32 0x84000000 ${BIG.length.toString(16)}`, /==> ([0-9a-f]{8})/, 20_000);
+    expect(m[1]).toBe(crc32(BIG).toString(16).padStart(8, '0'));
+    const ev = tftpEvents.find((e) => e.type === 'transfer-done' && e.transfer.file === 'big.bin');
+    expect(ev).toMatchObject({ bytes: BIG.length, transfer: { windowsize: 16, blksize: 1468 } });
   }, 90_000);
 });
