@@ -1,0 +1,109 @@
+import type { Argv, CommandModule } from 'yargs';
+import { makeContext, type GlobalArgs } from '../context.js';
+
+interface ServeArgs extends GlobalArgs {
+  root: string;
+  listen: string;
+  'blksize-max'?: number;
+  'path-mtu'?: number;
+  'windowsize-max'?: number;
+  'max-transfers'?: number;
+  'max-per-client'?: number;
+  'per-client'?: Array<'mac' | 'ip' | 'serial'>;
+  'upload-dir'?: string;
+  dhcp: 'off' | 'proxy' | 'server';
+  watch?: boolean;
+  board?: string;
+  payload?: string;
+  interface?: string;
+  'qemu-link'?: string;
+  clients?: string;
+}
+
+const serve: CommandModule<GlobalArgs, ServeArgs> = {
+  command: 'serve',
+  describe: 'Serve a directory over TFTP (read-only, confined, rollover, windowsize) until Ctrl-C',
+  builder: (y) =>
+    (y as Argv<GlobalArgs>)
+      .option('root', { type: 'string', demandOption: true, describe: 'Directory to serve (confined: no symlinks out, no ..)' })
+      .option('listen', { type: 'string', default: '0.0.0.0:69', describe: 'ADDR[:PORT]; ports < 1024 need root or CAP_NET_BIND_SERVICE' })
+      .option('blksize-max', { type: 'number', describe: 'Largest blksize granted (8..65464; also capped by --path-mtu − 32)' })
+      .option('path-mtu', { type: 'number', default: 1500, describe: 'Path MTU to the clients; blksize stays ≤ MTU − 32 (no IP fragments)' })
+      .option('windowsize-max', { type: 'number', describe: 'Largest RFC 7440 windowsize granted (default 64)' })
+      .option('max-transfers', { type: 'number', describe: 'Concurrent transfers overall (default 128)' })
+      .option('max-per-client', { type: 'number', describe: 'Concurrent transfers per client IP (default 16)' })
+      .option('per-client', { type: 'string', array: true, choices: ['mac', 'ip', 'serial'], describe: 'Try <root>/<key>/<file> first (mac needs --clients)' })
+      .option('upload-dir', { type: 'string', describe: 'Enable WRQ into this separate directory (never overwrites)' })
+      .option('dhcp', { choices: ['off', 'proxy', 'server'] as const, default: 'off' as const, describe: 'DHCP beside TFTP (only off for now)' })
+      .option('watch', { type: 'boolean', describe: 'Serve rebuilt files without restart (always on: files open per request)' })
+      .option('board', { type: 'string', describe: 'Serve a board profile’s boot files (not yet available)' })
+      .option('payload', { type: 'string', describe: 'Payload to build boot files from (not yet available)' })
+      .option('interface', { type: 'string', describe: 'Lab NIC for the userspace stack (not yet available)' })
+      .option('qemu-link', { type: 'string', describe: 'QEMU -netdev dgram endpoint (not yet available)' })
+      .option('clients', { type: 'string', describe: 'Client inventory file (not yet available)' })
+      .example('$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high loopback port')
+      .example('$0 netboot serve --root ./tftp --listen 192.168.7.1 --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines') as Argv<ServeArgs>,
+  handler: async (argv) => {
+    const ctx = makeContext(argv);
+    const { netbootServe } = await import('../../workflows/netboot-serve.js');
+    const { UdpDatagramNetwork } = await import('../../transports/node/udp-datagram-link.js');
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const summary = await netbootServe({
+        network: new UdpDatagramNetwork({ recvBufferSize: 4 << 20 }),
+        root: argv.root,
+        listen: argv.listen,
+        blksizeMax: argv['blksize-max'],
+        pathMtu: argv['path-mtu'],
+        windowsizeMax: argv['windowsize-max'],
+        maxTransfers: argv['max-transfers'],
+        maxTransfersPerClient: argv['max-per-client'],
+        perClient: argv['per-client'],
+        uploadDir: argv['upload-dir'],
+        dhcp: argv.dhcp,
+        watch: argv.watch,
+        board: argv.board,
+        payload: argv.payload,
+        interface: argv.interface,
+        qemuLink: argv['qemu-link'],
+        clients: argv.clients,
+        signal: abort.signal,
+        onEvent: (e) => {
+          // One JSON object per line so the stream can be piped while serving.
+          if (ctx.json) return ctx.output.out(JSON.stringify(e));
+          const c = 'client' in e ? `${e.client.address}:${e.client.port}` : 'transfer' in e ? `${e.transfer.client.address}:${e.transfer.client.port}` : '';
+          switch (e.type) {
+            case 'listening':
+              return ctx.output.err(`tftp: listening on ${e.address.address}:${e.address.port} (Ctrl-C stops)`);
+            case 'transfer-start':
+              return ctx.output.err(`tftp: ${c} ${e.transfer.op} ${e.transfer.file} (${e.transfer.size ?? '?'} bytes, blksize ${e.transfer.blksize}, windowsize ${e.transfer.windowsize})`);
+            case 'transfer-done':
+              return ctx.output.err(`tftp: ${c} ${e.transfer.file} done: ${e.bytes} bytes in ${(e.durationMs / 1000).toFixed(2)} s, ${e.retransmits} retransmits`);
+            case 'transfer-abort':
+              return ctx.output.err(`tftp: ${c} ${e.transfer.file} ended by client: ${e.message || `error ${e.code}`}`);
+            case 'transfer-error':
+              return ctx.output.err(`tftp: ${c} ${e.transfer.file} failed: ${e.message}`);
+            case 'request-refused':
+              return ctx.output.err(`tftp: ${c} ${e.file || '(request)'} refused (error ${e.code}): ${e.message}`);
+            default:
+              return ctx.verbose ? ctx.output.err(`tftp: ${JSON.stringify(e)}`) : undefined;
+          }
+        },
+      });
+      if (!ctx.json) ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)`);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+export const netbootCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'netboot <command>',
+  describe: 'Netboot services: TFTP (DHCP/proxyDHCP to come)',
+  builder: (y) => y.command(serve).demandCommand(1, 'Name a netboot command, e.g. `boardkit netboot serve --root DIR`'),
+  handler: () => {},
+};
