@@ -6,10 +6,11 @@ import { consoleCommand } from './console.js';
 import { doctorCommand } from './doctor.js';
 import { firmwareCommand } from './firmware.js';
 import { monitorCommand } from './monitor.js';
+import { netbootCommand } from './netboot.js';
 
 /**
  * Every top-level command. Command modules are light: they declare options and, in the handler,
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand, netbootCommand];
