@@ -111,6 +111,8 @@ export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayload
     '-I',
     'storage',
     '-I',
+    `arch/${spec.arch}`,
+    '-I',
     genDir,
   ];
   const sources = [...gen.sources, join(genDir, 'bk-drivers.c')];

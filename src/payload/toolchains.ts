@@ -49,7 +49,7 @@ export const TOOLCHAINS: Readonly<Record<PayloadArch, Toolchain>> = {
     objcopy: { tool: 'aarch64-linux-gnu-objcopy', debianPackage: 'binutils-aarch64-linux-gnu' },
     // MMU off ⇒ all memory is Device-nGnRnE and unaligned accesses fault (ARM DDI 0487 B2.5.2).
     cflags: [...COMMON_CFLAGS, '-march=armv8-a', '-mgeneral-regs-only', '-mstrict-align', '-fno-pie'],
-    ldflags: [...ELF_LDFLAGS, '-no-pie', '-lgcc'],
+    ldflags: [...ELF_LDFLAGS, '-no-pie', '-Wl,-z,max-page-size=4096', '-lgcc'],
   },
   x86_64: {
     cc: { tool: 'clang', debianPackage: 'clang' },

@@ -15,10 +15,12 @@ import { findConfigBlock } from '../../src/payload/config-block.js';
 import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import type { Spawner } from '../../src/transports/spawner.js';
-import { QEMU_RISCV64_VIRT } from './helpers/boards.js';
+import { QEMU_RISCV64_VIRT, RPI3B, X86_KIOSK } from './helpers/boards.js';
 
 const spawner = new NodeSpawner();
 const haveRiscv = !!(await spawner.which('riscv64-unknown-elf-gcc'));
+const haveA64 = !!(await spawner.which('aarch64-linux-gnu-gcc'));
+const haveEfi = !!(await spawner.which('clang')) && !!(await spawner.which('lld-link'));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('buildPayload', () => {
@@ -47,6 +49,19 @@ describe('buildPayload', () => {
     const bin = await readFile(a.bin!.path);
     expect(bin.length).toBeLessThan(64 * 1024);
   }, 60_000);
+
+  for (const [name, spec, present] of [
+    ['aarch64', RPI3B, haveA64],
+    ['x86_64 (PE, /Brepro)', X86_KIOSK, haveEfi],
+  ] as const) {
+    it.skipIf(!present)(`is reproducible for ${name} too`, async () => {
+      const a = await buildPayload(spec, { spawner, outDir: join(dir, `${spec.arch}-1`) });
+      const b = await buildPayload(spec, { spawner, outDir: join(dir, `${spec.arch}-two`) });
+      expect(a.manifest.files).toEqual(b.manifest.files);
+      const file = (a.efi ?? a.bin)!;
+      expect(sha(await readFile(file.path))).toBe(file.sha256);
+    }, 60_000);
+  }
 
   it('names the Debian package when a cross toolchain is missing', async () => {
     const noTools: Spawner = {

@@ -125,3 +125,31 @@ export function sifiveUArgs(o: { kernel: string; qmpSocket?: string; serialFile:
   if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
   return a;
 }
+
+export const X86_KIOSK: PayloadBuildSpec = {
+  board: 'x86-kiosk',
+  arch: 'x86_64',
+  format: 'efi',
+  loadAddress: 0,
+  console: { type: 'pc-com', base: 0x3f8, baud: 115200 },
+  exit: 'efi-reset',
+  drivers: [
+    { kind: 'uart', controller: 'pc-com', base: 0x3f8 },
+    { kind: 'framebuffer', controller: 'gop', base: 0, width: 640, height: 480 },
+  ],
+};
+
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+/** q35 + OVMF; `esp` is a directory holding EFI/BOOT/BOOTX64.EFI; `vars` a writable VARS copy. */
+export function q35OvmfArgs(o: { esp: string; vars: string; qmpSocket?: string }): string[] {
+  const a = [
+    '-M', 'q35', '-nodefaults', '-display', 'none', '-m', '256M', '-serial', 'stdio', '-device', 'VGA',
+    '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+    '-drive', `if=pflash,format=raw,file=${o.vars}`,
+    '-drive', `file=fat:rw:${o.esp},format=raw`,
+  ];
+  if (o.qmpSocket) a.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
+  return a;
+}

@@ -1,0 +1,46 @@
+/** The `poweroff` config flag ends the run through the spec's exit method (QEMU exits by itself). */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildPayload } from '../../src/payload/build-payload.js';
+import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
+import type { PayloadBuildSpec } from '../../src/payload/spec.js';
+import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
+import { QEMU_AARCH64_VIRT, aarch64VirtArgs } from './helpers/boards.js';
+import { QemuSession } from './helpers/qemu-session.js';
+
+const spawner = new NodeSpawner();
+const missing = !(await spawner.which('qemu-system-aarch64')) || !(await spawner.which('aarch64-linux-gnu-gcc'));
+
+describe.skipIf(missing)('payload exit paths', () => {
+  let dir: string;
+  const sessions: QemuSession[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bk-payload-exit-'));
+  });
+  afterAll(async () => {
+    for (const s of sessions) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [true, true],
+    [false, false],
+  ])('aarch64 virt PSCI SYSTEM_OFF via hvc: poweroff flag %s → QEMU exits: %s', async (poweroff, exits) => {
+    const spec: PayloadBuildSpec = { ...QEMU_AARCH64_VIRT, drivers: [QEMU_AARCH64_VIRT.drivers[0]!] };
+    const built = await buildPayload(spec, { spawner, outDir: join(dir, String(poweroff)) });
+    const kernel = join(dir, `${poweroff}.elf`);
+    await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce: newNonce(), poweroff }));
+    const s = await QemuSession.start(spawner, 'qemu-system-aarch64', aarch64VirtArgs({ kernel }));
+    sessions.push(s);
+    try {
+      await s.waitFor(/BOARDKIT result=pass/, 20_000);
+      expect(await s.waitExit(3_000)).toBe(exits);
+    } finally {
+      await s.stop();
+    }
+  }, 40_000);
+});
