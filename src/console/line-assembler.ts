@@ -12,13 +12,16 @@ export interface TimedLine {
 export class LineAssembler {
   private partial = '';
   private partialWall = 0;
+  /** The current line was already emitted by `flush`: its bare line end is not a new empty line. */
+  private flushedOpen = false;
 
   push(text: string, wall: number): TimedLine[] {
     const out: TimedLine[] = [];
     let from = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
       const piece = text.slice(from, nl);
-      out.push({ text: this.partial + piece, wall: this.partial ? this.partialWall : wall });
+      if (!(this.flushedOpen && !this.partial && !piece)) out.push({ text: this.partial + piece, wall: this.partial ? this.partialWall : wall });
+      this.flushedOpen = false;
       this.partial = '';
       from = nl + 1;
     }
@@ -35,6 +38,7 @@ export class LineAssembler {
     if (!this.partial) return undefined;
     const line = { text: this.partial, wall: this.partialWall };
     this.partial = '';
+    this.flushedOpen = true;
     return line;
   }
 }

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { ConsoleSession } from '../console/console-session.js';
 import { describeEvent, openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
 import { formatClockTime, LineAssembler } from '../console/line-assembler.js';
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { SerialLink } from '../transports/serial-link.js';
 
 /**
@@ -22,6 +22,8 @@ export interface MonitorOptions {
   onLine: (line: string) => void;
   signal?: AbortSignal;
   clock?: Clock;
+  /** Show an unfinished line (a prompt) after this much quiet, in ms. Default 500. */
+  partialLineMs?: number;
 }
 
 export interface MonitorResult {
@@ -62,6 +64,8 @@ export async function runMonitor(options: MonitorOptions): Promise<MonitorResult
       session.subscribe(file);
     }
     const assembler = new LineAssembler();
+    const clock = options.clock ?? systemClock;
+    let partialTimer: TimerHandle | undefined;
     const show = (text: string, wall: number): void => {
       options.onLine(`[${port.name.padEnd(width)} ${formatClockTime(wall)}] ${text}`);
     };
@@ -71,12 +75,21 @@ export async function runMonitor(options: MonitorOptions): Promise<MonitorResult
           lines[port.name]!++;
           show(l.text, l.wall);
         }
+        // A prompt ("login: ", "=> ") has no newline; show it once the board goes quiet.
+        partialTimer?.cancel();
+        partialTimer = clock.setTimeout(() => {
+          const rest = assembler.flush();
+          if (rest) show(rest.text, rest.wall);
+        }, options.partialLineMs ?? 500);
       },
       entry(e) {
         if (e.kind !== 'event') return;
         const text = describeEvent(e.event);
         if (text) show(text, e.wall);
-        if (e.event.type === 'closed' && --open === 0) allClosed();
+        if (e.event.type === 'closed') {
+          partialTimer?.cancel();
+          if (--open === 0) allClosed();
+        }
       },
     });
   }
