@@ -144,4 +144,18 @@ describe('DhcpServer over the userspace stack', () => {
     const offer = await c.exchange(1, 0xabc, ['offer']);
     expect(offer.reply.yiaddr).toMatch(/^192\.0\.2\.1(0\d|10)$/);
   });
+
+  it('proxy mode: a Pi ROM gets option 43 "Raspberry Pi Boot   " with yiaddr 0; a plain client gets nothing', async () => {
+    const { client, events } = await setup({}, { mode: 'proxy', pool: undefined, subnetMask: undefined, listenPxePort: true } as Partial<DhcpServerOptions>);
+    const inbox = attachInbox(client);
+    const pi = new RawDhcpClient(client, inbox, 'dc:a6:32:01:36:c2', 'PXEClient:Arch:00000:UNDI:002001');
+    const { reply } = await pi.exchange(1, 0x77, ['offer']);
+    expect(reply.yiaddr).toBe('0.0.0.0');
+    expect(reply.siaddr).toBe(SERVER_IP);
+    expect(new TextDecoder().decode(reply.options.get(43)!)).toContain('Raspberry Pi Boot   ');
+    const plain = new RawDhcpClient(client, inbox, '52:54:00:00:00:42', 'MSFT 5.0');
+    await expect(plain.exchange(1, 0x78, ['offer'], [], 3, 5)).rejects.toThrow(/no offer/);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'ignored', reason: 'not-eligible', mac: '52:54:00:00:00:42' }));
+    expect(events.filter((e) => e.type === 'listening').map((e) => e.type === 'listening' && e.address.port)).toEqual([67, 4011]);
+  });
 });

@@ -253,6 +253,8 @@ describe('configuration and hostile input', () => {
       expect((e as UsageError).details.problems).toEqual(["hosts[].mac 'nope' is not a MAC address", 'pool lies outside the subnet of serverIp/subnetMask']);
     }
     expect(() => new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1' })).toThrow(/subnetMask/);
+    expect(() => new DhcpEngine({ ...SERVER, defaultBootfile: 'x'.repeat(128) })).toThrow(/defaultBootfile/);
+    expect(() => new DhcpEngine({ ...SERVER, hosts: [{ mac: '02:00:00:00:00:01', hostname: 'dütt' }] })).toThrow(/hostname/);
     expect(() => new DhcpEngine({ ...SERVER, pool: { first: '192.0.0.1', last: '192.0.255.254' }, subnetMask: '255.255.0.0' })).toThrow(/at most/);
   });
 

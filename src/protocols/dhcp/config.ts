@@ -87,6 +87,19 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
     }
     ip(h.ip, `hosts[${h.mac}].ip`);
   }
+  // `file` is 128 bytes with a terminating NUL (RFC 2131 Figure 1); options carry ASCII here.
+  const text = (v: string | undefined, what: string, max: number): void => {
+    if (v !== undefined && (v.length > max || !/^[\x20-\x7e]+$/.test(v))) problems.push(`${what} '${v}' must be 1..${max} printable ASCII characters`);
+  };
+  text(c.defaultBootfile, 'defaultBootfile', 127);
+  for (const h of c.hosts ?? []) {
+    text(h.bootfile, `hosts[${h.mac}].bootfile`, 127);
+    text(h.hostname, `hosts[${h.mac}].hostname`, 255);
+  }
+  for (const r of c.bootRules ?? []) {
+    text(r.bootfile, `bootRules[${r.name}].bootfile`, 127);
+    if (typeof r.raspberryPiBoot === 'string') text(r.raspberryPiBoot, `bootRules[${r.name}].raspberryPiBoot`, 200);
+  }
   if (c.mode !== 'server' && c.mode !== 'proxy') problems.push(`mode must be 'server' or 'proxy'`);
   if (c.mode === 'server' && addressesValid) {
     if (!c.subnetMask) problems.push('server mode needs subnetMask');
