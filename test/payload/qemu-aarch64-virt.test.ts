@@ -21,7 +21,7 @@ import { QEMU_AARCH64_VIRT, aarch64VirtArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
 import { framebufferProven } from './helpers/oracles.js';
 import { QemuSession } from './helpers/qemu-session.js';
-import { freeUdpPort, openUdpSink } from './helpers/udp-sink.js';
+import { openUdpSink } from './helpers/udp-sink.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-aarch64';
@@ -57,7 +57,7 @@ describe.skipIf(missing)('payload on qemu-aarch64-virt', () => {
       kernel,
       patchConfigBlock(await readFile(image), { nonce, mac: MAC, ip: '10.0.2.15', peerIp: '255.255.255.255', srcPort: 40000, peerPort: sink.port, gpioWaitMs: 20_000 }),
     );
-    const s = await QemuSession.start(spawner, QEMU, aarch64VirtArgs({ kernel, disk, dgram: { localPort: await freeUdpPort(), remotePort: sink.port }, qmpSocket }));
+    const s = await QemuSession.start(spawner, QEMU, aarch64VirtArgs({ kernel, disk, dgram: { localPort: sink.guestPort, remotePort: sink.port }, qmpSocket }));
     sessions.push(s);
     const qmp = await connectQmp(qmpSocket);
     let screen: Uint8Array | undefined;

@@ -18,7 +18,7 @@ import { checkEthernetFrames } from '../../src/payload/udp-report.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { QEMU_RISCV64_VIRT, riscvVirtArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
-import { freeUdpPort, openUdpSink } from './helpers/udp-sink.js';
+import { openUdpSink } from './helpers/udp-sink.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-riscv64';
@@ -56,13 +56,12 @@ describe.skipIf(missing)('payload on qemu-riscv64-virt', () => {
     const disk = join(dir, `${tag}.img`);
     await createFixtureDisk(spawner, disk, 1 << 20, sig);
     const sink = await openUdpSink();
-    const localPort = await freeUdpPort();
     const kernel = join(dir, `${tag}.elf`);
     await writeFile(
       kernel,
       patchConfigBlock(await readFile(image), { nonce, mac: MAC, ip: '10.0.2.15', peerIp: '255.255.255.255', srcPort: 40000, peerPort: sink.port, poweroff: true }),
     );
-    const s = await QemuSession.start(spawner, QEMU, riscvVirtArgs({ kernel, disk, dgram: { localPort, remotePort: sink.port }, modernVirtio }));
+    const s = await QemuSession.start(spawner, QEMU, riscvVirtArgs({ kernel, disk, dgram: { localPort: sink.guestPort, remotePort: sink.port }, modernVirtio }));
     sessions.push(s);
     try {
       await s.waitFor(/BOARDKIT result=\w+/, 30_000);
