@@ -34,11 +34,11 @@ describe('boardkit netboot serve', () => {
       while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const listening = JSON.parse(out.split('\n').find((l) => l.includes('"listening"'))!);
       const url = `tftp://127.0.0.1:${listening.address.port}/kernel.img`;
-      let r = await spawner.run('curl', ['-sS', url], { timeoutMs: 10_000 });
+      let r = await spawner.run('curl', ['-sS', '--max-time', '10', url], { timeoutMs: 10_000 });
       expect(r.stdout.toString()).toBe('KERNEL v1');
       // Rebuilt file: served on the next request without a restart.
       writeFileSync(join(dir, 'kernel.img'), 'KERNEL v2 (rebuilt)');
-      r = await spawner.run('curl', ['-sS', url], { timeoutMs: 10_000 });
+      r = await spawner.run('curl', ['-sS', '--max-time', '10', url], { timeoutMs: 10_000 });
       expect(r.stdout.toString()).toBe('KERNEL v2 (rebuilt)');
       child.kill('SIGINT');
       const exit = await child.exited;

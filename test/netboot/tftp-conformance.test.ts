@@ -91,10 +91,10 @@ describe('real clients', () => {
 
   it('curl tftp:// with --tftp-blksize, and a generated in-memory file', async () => {
     const out = join(dir, 'curl.out');
-    let r = await run('curl', ['-sS', '--tftp-blksize', '1468', '-o', out, `tftp://127.0.0.1:${port}/small.bin`]);
+    let r = await run('curl', ['-sS', '--max-time', '30', '--tftp-blksize', '1468', '-o', out, `tftp://127.0.0.1:${port}/small.bin`]);
     expect(r.code, r.out).toBe(0);
     expect(sha256(readFileSync(out))).toBe(sha256(small));
-    r = await run('curl', ['-sS', '-o', out, `tftp://127.0.0.1:${port}/generated/hello.txt`]);
+    r = await run('curl', ['-sS', '--max-time', '30', '-o', out, `tftp://127.0.0.1:${port}/generated/hello.txt`]);
     expect(r.code, r.out).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe('hello from memory\n');
   });
@@ -181,7 +181,7 @@ describe('error paths, checked on the wire', () => {
     await c.send(encodeRequest('RRQ', 'missing.bin', 'octet'));
     expect(errorOf(await c.next()).code).toBe(1);
     await c.link.close();
-    const r = await run('curl', ['-sS', '-o', join(dir, 'nf'), `tftp://127.0.0.1:${port}/missing.bin`]);
+    const r = await run('curl', ['-sS', '--max-time', '30', '-o', join(dir, 'nf'), `tftp://127.0.0.1:${port}/missing.bin`]);
     expect(r.code).not.toBe(0);
   });
 

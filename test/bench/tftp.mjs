@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+/**
+ * TFTP benchmark: boardkit vs tftpd-hpa vs dnsmasq in one run, same client (atftp), loopback.
+ *
+ *   npm run build && node test/bench/tftp.mjs
+ *
+ * Cases: one client at blksize 512 and 1468 (windowsize 16 where the server grants it), then 50
+ * concurrent clients at blksize 1468. Medians of BENCH_REPS runs (one concurrent run unless BENCH_CONCURRENT_REPS) in MiB/s, ratios vs boardkit.
+ * Every transfer's output is checked (sha256 for single clients, size for concurrent ones).
+ * Peers come from Debian: `apt-get install tftpd-hpa dnsmasq-base` (keep the tftpd-hpa service off).
+ * dnsmasq's TFTP port is fixed at 69, so this needs root; it binds 127.0.0.1 only.
+ * Env: BENCH_MIB (64), BENCH_REPS (3), BENCH_CLIENTS (50), BENCH_PORT (16969: boardkit; +1 tftpd-hpa).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeSpawner } from '../../dist/transports/node/node-spawner.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(here, '../../bin/boardkit.js');
+const MIB = Number(process.env.BENCH_MIB ?? 64);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const BASE_PORT = Number(process.env.BENCH_PORT ?? 16969);
+const spawner = new NodeSpawner();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+for (const tool of ['atftp', 'in.tftpd', 'dnsmasq']) {
+  if (!(await spawner.which(tool))) {
+    console.error(`missing ${tool}: apt-get install atftp tftpd-hpa dnsmasq-base`);
+    process.exit(3);
+  }
+}
+
+// Both peers drop privileges to nobody: the root must be world-readable.
+const dir = mkdtempSync(join(tmpdir(), 'bk-tftp-bench-'));
+chmodSync(dir, 0o755);
+const root = join(dir, 'root');
+const outDir = join(dir, 'out');
+for (const d of [root, outDir]) {
+  (await import('node:fs')).mkdirSync(d, { mode: 0o755 });
+  chmodSync(d, 0o755);
+}
+const file = join(root, 'bench.img');
+{
+  const fd = openSync(file, 'w', 0o644);
+  for (let i = 0; i < MIB; i++) writeSync(fd, randomBytes(1 << 20));
+  closeSync(fd);
+  chmodSync(file, 0o644);
+}
+const want = createHash('sha256').update(readFileSync(file)).digest('hex');
+const size = statSync(file).size;
+
+const children = [];
+async function startPeer(name, tool, args, port) {
+  const child = await spawner.spawn(tool, args, { stdio: 'pipe' });
+  children.push(child);
+  let err = '';
+  child.stderr?.on('data', (b) => (err += b.toString()));
+  child.stdout?.on('data', () => {});
+  // Wait until the port answers (a probe for a missing file gets ERROR 1 quickly).
+  for (let i = 0; i < 50; i++) {
+    const r = await spawner.run('atftp', ['--get', '-r', 'no-such-file', '-l', '/dev/null', '127.0.0.1', String(port)], { timeoutMs: 3000 });
+    if (/not found|File not found|No such file|error/i.test(r.stderr.toString() + r.stdout.toString()) && !r.timedOut) return { name, port, child };
+    await sleep(100);
+  }
+  throw new Error(`${name} did not come up: ${err}`);
+}
+
+const servers = [];
+try {
+  servers.push(
+    await startPeer(
+      'boardkit',
+      process.execPath,
+      [bin, 'netboot', 'serve', '--root', root, '--listen', `127.0.0.1:${BASE_PORT}`, '--path-mtu', '65536', '--max-transfers', String(CLIENTS + 14), '--max-per-client', String(CLIENTS + 14)],
+      BASE_PORT,
+    ),
+  );
+  servers.push(await startPeer('tftpd-hpa', 'in.tftpd', ['-L', '-a', `127.0.0.1:${BASE_PORT + 1}`, '-s', root, '-B', '65464', '-u', 'nobody'], BASE_PORT + 1));
+  servers.push(
+    await startPeer(
+      'dnsmasq',
+      'dnsmasq',
+      ['--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`, '--listen-address=127.0.0.1', '--bind-interfaces', `--tftp-max=${CLIENTS + 14}`, '--quiet-tftp', '--pid-file', '--log-facility=-'],
+      69,
+    ),
+  );
+
+  async function fetch(server, blksize, windowsize, out) {
+    const opts = ['--option', `blksize ${blksize}`];
+    if (windowsize > 1) opts.push('--option', `windowsize ${windowsize}`);
+    const t0 = performance.now();
+    const r = await spawner.run('atftp', [...opts, '--get', '-r', 'bench.img', '-l', out, '127.0.0.1', String(server.port)], { timeoutMs: 600_000 });
+    const s = (performance.now() - t0) / 1000;
+    if (r.exitCode !== 0) throw new Error(`${server.name}: atftp failed: ${r.stderr.toString().trim()}`);
+    return s;
+  }
+
+  const cases = [
+    { label: `1 client, blksize 512`, blksize: 512, windowsize: 1 },
+    { label: `1 client, blksize 1468`, blksize: 1468, windowsize: 1 },
+    { label: `1 client, blksize 1468, windowsize 16`, blksize: 1468, windowsize: 16 },
+  ];
+  const results = [];
+  for (const c of cases) {
+    const row = { case: c.label };
+    for (const server of servers) {
+      const rates = [];
+      for (let i = 0; i < REPS; i++) {
+        const out = join(outDir, `${server.name}.img`);
+        const s = await fetch(server, c.blksize, c.windowsize, out);
+        const got = createHash('sha256').update(readFileSync(out)).digest('hex');
+        if (got !== want) throw new Error(`${server.name} ${c.label}: sha256 mismatch`);
+        rmSync(out);
+        rates.push(MIB / s);
+      }
+      row[server.name] = median(rates);
+    }
+    results.push(row);
+    console.log(JSON.stringify(row));
+  }
+
+  // Concurrency: CLIENTS simultaneous atftp downloads; aggregate MiB/s (total bytes / wall time).
+  {
+    const row = { case: `${CLIENTS} concurrent clients, blksize 1468 (aggregate)` };
+    for (const server of servers) {
+      const rates = [];
+      for (let i = 0; i < Number(process.env.BENCH_CONCURRENT_REPS ?? 1); i++) {
+        const t0 = performance.now();
+        const outs = Array.from({ length: CLIENTS }, (_, k) => join(outDir, `${server.name}-${k}.img`));
+        await Promise.all(outs.map((o) => fetch(server, 1468, 1, o)));
+        const s = (performance.now() - t0) / 1000;
+        for (const o of outs) {
+          if (statSync(o).size !== size) throw new Error(`${server.name}: short concurrent transfer`);
+          rmSync(o);
+        }
+        rates.push((MIB * CLIENTS) / s);
+      }
+      row[server.name] = median(rates);
+    }
+    results.push(row);
+    console.log(JSON.stringify(row));
+  }
+
+  console.log(`\nTFTP on loopback, ${MIB} MiB file, atftp client, median of ${REPS} (MiB/s; ratio = boardkit / peer)`);
+  console.log(`${'case'.padEnd(52)} ${'boardkit'.padStart(9)} ${'tftpd-hpa'.padStart(9)} ${'dnsmasq'.padStart(9)}  ratio-hpa ratio-dnsmasq`);
+  for (const r of results) {
+    const f = (v) => v.toFixed(1).padStart(9);
+    console.log(`${r.case.padEnd(52)} ${f(r.boardkit)} ${f(r['tftpd-hpa'])} ${f(r.dnsmasq)}  ${(r.boardkit / r['tftpd-hpa']).toFixed(2).padStart(9)} ${(r.boardkit / r.dnsmasq).toFixed(2).padStart(13)}`);
+  }
+  console.log('note: tftpd-hpa 5.2 and dnsmasq 2.90 do not implement windowsize; atftp then runs lock-step against them.');
+} finally {
+  for (const c of children) {
+    c.kill('SIGTERM');
+    await Promise.race([c.exited, sleep(3000)]);
+    c.kill('SIGKILL');
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
