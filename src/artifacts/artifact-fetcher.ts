@@ -132,7 +132,7 @@ export function aptDownloadError(entry: ArtifactEntry, spec: string, exitCode: n
   const src = entry.source.kind === 'deb' ? entry.source : undefined;
   if (/Version '.*' for '.*' was not found/.test(stderr)) {
     return new BoardkitError('E_DEB_VERSION_GONE', 'environment', `the Debian archive no longer has ${spec}`, {
-      hint: `the manifest pins ${entry.version} (and its sha256). Either update the entry after checking the archive's current ${src?.package} (version, size, sha256 in ${entry.declaredAt}), or download the pinned .deb from https://snapshot.debian.org/package/${src?.package}/${encodeURIComponent(entry.version)}/ and unpack ${src?.path} yourself, then \`boardkit firmware import FILE --id ${entry.id}\``,
+      hint: `the manifest pins ${entry.version} (and its sha256). Either update the entry after checking the archive's current ${src?.package} (version, size, sha256 in ${entry.declaredAt}), or download the pinned .deb (${src?.package} ${entry.version}) from Debian's snapshot archive and unpack ${src?.path} yourself, then \`boardkit firmware import FILE --id ${entry.id}\``,
       details: { stderr },
     });
   }

@@ -1,6 +1,7 @@
+import { debianArchiveUri, sourcesHaveComponent } from './apt-sources.js';
+import { BROADCOM_VENDOR, nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, RPIBOOT_PRODUCTS, UDEV_RULES_FILE, udevRulesText, type FixAction } from './doctor-fixes.js';
 import type { PackageSpec } from './doctor-packages.js';
 import type { DoctorFacts } from './doctor-probes.js';
-import { BROADCOM_VENDOR, nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, RPIBOOT_PRODUCTS, UDEV_RULES_FILE, udevRulesText, type FixAction } from './doctor-fixes.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -47,28 +48,10 @@ export function checkPackages(facts: DoctorFacts, packages: readonly PackageSpec
   });
 }
 
-/** Does an enabled apt source (one-line .list or deb822 .sources) carry the component? */
-export function sourcesHaveComponent(sources: DoctorFacts['aptSources'], component: string): boolean {
-  for (const { file, text } of sources) {
-    if (file.endsWith('.sources')) {
-      for (const stanza of text.split(/\n\s*\n/)) {
-        const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(stanza.replace(/^#.*$/gm, ''))?.[1]?.trim();
-        if ((field('Enabled') ?? 'yes').toLowerCase() === 'no') continue;
-        if ((field('Types') ?? '').split(/\s+/).includes('deb') && (field('Components') ?? '').split(/\s+/).includes(component)) return true;
-      }
-    } else {
-      for (const line of text.split('\n')) {
-        const words = line.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
-        if (words[0] === 'deb' && words.slice(3).includes(component)) return true;
-      }
-    }
-  }
-  return false;
-}
-
 export function checkAptSources(facts: DoctorFacts): DoctorCheck[] {
   const arm64 = facts.foreignArchitectures.includes('arm64');
   const nff = sourcesHaveComponent(facts.aptSources, 'non-free-firmware');
+  const archive = nff ? undefined : debianArchiveUri(facts.aptSources, facts.codename);
   const arm64Lists = facts.aptLists.some((f) => f.includes('binary-arm64_Packages'));
   const nffLists = facts.aptLists.some((f) => f.includes('non-free-firmware_binary-'));
   const checks: DoctorCheck[] = [
@@ -86,10 +69,13 @@ export function checkAptSources(facts: DoctorFacts): DoctorCheck[] {
       message: nff ? 'an apt source enables the non-free-firmware component (raspi-firmware can be downloaded)' : 'no apt source enables non-free-firmware: raspi-firmware cannot be downloaded',
       ...(nff
         ? {}
-        : {
-            fix: `add ${NON_FREE_FIRMWARE_SOURCE_FILE} (signed by the Debian archive keyring) and apt-get update; raspi-firmware is only downloaded, never installed`,
-            fixes: [{ kind: 'write-file', path: NON_FREE_FIRMWARE_SOURCE_FILE, content: nonFreeFirmwareSource() }],
-          }),
+        : archive !== undefined
+          ? {
+              fix: `add ${NON_FREE_FIRMWARE_SOURCE_FILE} (your Debian source's ${archive}, signed by the Debian archive keyring) and apt-get update; raspi-firmware is only downloaded, never installed`,
+              fixes: [{ kind: 'write-file', path: NON_FREE_FIRMWARE_SOURCE_FILE, content: nonFreeFirmwareSource(archive, facts.codename) }],
+            }
+          : // Without a source of the user's own there is no archive we could responsibly pick for them.
+            { fix: addComponentYourself(facts.codename) }),
     },
   ];
   if ((arm64 && !arm64Lists) || (nff && !nffLists)) {
@@ -103,6 +89,11 @@ export function checkAptSources(facts: DoctorFacts): DoctorCheck[] {
     });
   }
   return checks;
+}
+
+/** Shared wording with .ci/install-deps.sh for a host whose Debian source cannot be found. */
+export function addComponentYourself(codename: string): string {
+  return `no enabled Debian source for ${codename} with the main component was found in /etc/apt/sources.list or /etc/apt/sources.list.d/, so boardkit cannot derive the archive URI: add the non-free-firmware component to your Debian source yourself (append it to the Components: line of its deb822 stanza, or to the end of its one-line \`deb\` entry), then apt-get update`;
 }
 
 export function checkSerial(facts: DoctorFacts): DoctorCheck[] {

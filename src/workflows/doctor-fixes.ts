@@ -13,9 +13,13 @@ export const DEBIAN_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyrin
 export const UDEV_RULES_FILE = '/etc/udev/rules.d/60-boardkit.rules';
 export const POLICY_RCD = '/usr/sbin/policy-rc.d';
 
-/** Same stanza as .ci/install-deps.sh writes (a test keeps the two equal). */
-export function nonFreeFirmwareSource(codename = 'bookworm'): string {
-  return `Types: deb\nURIs: http://deb.debian.org/debian\nSuites: ${codename}\nComponents: non-free-firmware\nSigned-By: ${DEBIAN_ARCHIVE_KEYRING}\n`;
+/**
+ * Same stanza as .ci/install-deps.sh writes (a test keeps the two equal). `uri` is the archive of
+ * the machine's own Debian source (debianArchiveUri), never a host of ours: the mirror the user
+ * chose also serves non-free-firmware.
+ */
+export function nonFreeFirmwareSource(uri: string, codename: string): string {
+  return `Types: deb\nURIs: ${uri}\nSuites: ${codename}\nComponents: non-free-firmware\nSigned-By: ${DEBIAN_ARCHIVE_KEYRING}\n`;
 }
 
 /** Broadcom boot ROM USB ids in device mode (rpiboot's main.c table): 2763/2764 BCM2835-7, 2711 BCM2711, 2712 BCM2712. */

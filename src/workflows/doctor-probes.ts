@@ -1,6 +1,7 @@
 import { access, chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Spawner } from '../transports/spawner.js';
+import { osReleaseCodename } from './apt-sources.js';
 import type { PackageSpec } from './doctor-packages.js';
 
 /** Everything doctor looks at, gathered once into plain data so the checks are pure functions. */
@@ -14,6 +15,9 @@ export interface DoctorFacts {
   readonly tools: Readonly<Record<string, string | undefined>>;
   readonly installedPackages: ReadonlySet<string>;
   readonly foreignArchitectures: readonly string[];
+  /** VERSION_CODENAME of /etc/os-release (DEFAULT_CODENAME when absent, as .ci/install-deps.sh does). */
+  readonly codename: string;
+  /** /etc/apt/sources.list, then sources.list.d/*.list and *.sources by name: apt's reading order. */
   readonly aptSources: ReadonlyArray<{ file: string; text: string }>;
   /** File names in /var/lib/apt/lists (to tell whether apt-get update ran after a source change). */
   readonly aptLists: readonly string[];
@@ -54,11 +58,12 @@ export function nodeProbes(spawner: Spawner, env: Record<string, string | undefi
 }
 
 export const APT_SOURCE_DIRS = ['/etc/apt/sources.list.d'];
+export const DEFAULT_CODENAME = 'bookworm';
 export const UDEV_RULE_DIRS = ['/etc/udev/rules.d', '/usr/lib/udev/rules.d', '/lib/udev/rules.d'];
 
 async function readMany(probes: DoctorProbes, dirs: string[], pattern: RegExp, extra: string[] = []) {
   const files = [...extra];
-  for (const dir of dirs) for (const f of (await probes.listDir(dir)) ?? []) if (pattern.test(f)) files.push(join(dir, f));
+  for (const dir of dirs) for (const f of ((await probes.listDir(dir)) ?? []).sort()) if (pattern.test(f)) files.push(join(dir, f));
   const out: Array<{ file: string; text: string }> = [];
   for (const file of files) {
     const text = await probes.readFile(file);
@@ -108,6 +113,7 @@ export async function gatherFacts(probes: DoctorProbes, packages: readonly Packa
     groupsThatExist: groups.map((f) => f[0]!),
     tools,
     installedPackages: installed,
+    codename: osReleaseCodename((await probes.readFile('/etc/os-release')) ?? '') ?? DEFAULT_CODENAME,
     foreignArchitectures: ((await runText(probes, 'dpkg', ['--print-foreign-architectures'])) ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
     aptSources: await readMany(probes, APT_SOURCE_DIRS, /\.(list|sources)$/, ['/etc/apt/sources.list']),
     aptLists: (await probes.listDir('/var/lib/apt/lists')) ?? [],

@@ -11,7 +11,7 @@ import { resolveArtifact } from '../../src/artifacts/resolve-artifact.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 
 /**
- * Real `apt-get download` + `dpkg-deb -x` from the Debian archive (network to deb.debian.org).
+ * Real `apt-get download` + `dpkg-deb -x` from the Debian archive (network to the host's configured apt source).
  * Oracles: `sha256sum` (coreutils) on the cached file, and the same file as installed by dpkg
  * from the host's own opensbi package when its version is the pinned one.
  */

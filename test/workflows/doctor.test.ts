@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkNode, sourcesHaveComponent } from '../../src/workflows/doctor-checks.js';
+import { sourcesHaveComponent } from '../../src/workflows/apt-sources.js';
+import { checkNode } from '../../src/workflows/doctor-checks.js';
 import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor-fixes.js';
 import { parsePackageList } from '../../src/workflows/doctor-packages.js';
 import type { DoctorProbes } from '../../src/workflows/doctor-probes.js';
@@ -12,7 +13,10 @@ const ROOT = join(import.meta.dirname, '../..');
 const PACKAGE_LIST = readFileSync(join(ROOT, '.ci/debian-packages.txt'), 'utf8');
 const SPECS = parsePackageList(PACKAGE_LIST);
 
-const DEBIAN_SOURCES = `Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`;
+/** A placeholder mirror (RFC 2606 .invalid): fake data must not name a real archive host. */
+const MIRROR = 'http://mirror.invalid/debian';
+const DEBIAN_SOURCES = `Types: deb\nURIs: ${MIRROR}\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`;
+const NFF_SOURCE = nonFreeFirmwareSource(MIRROR, 'bookworm');
 
 /**
  * A fake Debian host with state: apt-get install puts tools on PATH, dpkg --add-architecture adds
@@ -28,7 +32,7 @@ class FakeHost implements Spawner {
   tools = new Set<string>(['apt-get', 'dpkg-deb', 'dpkg']);
   installed = new Set<string>();
   archs: string[] = [];
-  lists = ['deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4'];
+  lists = ['mirror.invalid_debian_dists_bookworm_main_binary-amd64_Packages.lz4'];
   calls: string[] = [];
   policyDuringInstall: boolean | undefined;
   constructor(missing: string[] = []) {
@@ -45,8 +49,8 @@ class FakeHost implements Spawner {
     else if (tool === 'dpkg' && args[0] === '--print-foreign-architectures') stdout = this.archs.join('\n');
     else if (tool === 'dpkg' && args[0] === '--add-architecture') this.archs.push(args[1]!);
     else if (tool === 'apt-get' && args[0] === 'update') {
-      if (this.archs.includes('arm64')) this.lists.push('deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages.lz4');
-      if ([...this.files.values()].some((t) => t.includes('non-free-firmware'))) this.lists.push('deb.debian.org_debian_dists_bookworm_non-free-firmware_binary-amd64_Packages.lz4');
+      if (this.archs.includes('arm64')) this.lists.push('mirror.invalid_debian_dists_bookworm_main_binary-arm64_Packages.lz4');
+      if ([...this.files.values()].some((t) => t.includes('non-free-firmware'))) this.lists.push('mirror.invalid_debian_dists_bookworm_non-free-firmware_binary-amd64_Packages.lz4');
     } else if (tool === 'apt-get' && args[0] === 'install') {
       expect(options.env?.DEBIAN_FRONTEND).toBe('noninteractive');
       this.policyDuringInstall = this.files.get(POLICY_RCD)?.includes('exit 101');
@@ -83,7 +87,7 @@ describe('doctor checks (fake host)', () => {
   it('a complete host: every check ok except what a plain user lacks; no plan', async () => {
     const host = new FakeHost();
     host.archs = ['arm64'];
-    host.files.set(NON_FREE_FIRMWARE_SOURCE_FILE, nonFreeFirmwareSource());
+    host.files.set(NON_FREE_FIRMWARE_SOURCE_FILE, NFF_SOURCE);
     host.lists.push('x_binary-arm64_Packages', 'x_non-free-firmware_binary-amd64_Packages');
     host.files.set('/run/udev/control', '');
     host.files.set(UDEV_RULES_FILE, 'x');
@@ -113,7 +117,7 @@ describe('doctor checks (fake host)', () => {
     const lines = report.planText.split('\n');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     expect(at(/^cat > \/etc\/apt\/sources.list.d\/boardkit-non-free-firmware.sources/)).toBeLessThan(at(/^apt-get update$/));
-    expect(report.planText).toContain(nonFreeFirmwareSource());
+    expect(report.planText).toContain(NFF_SOURCE);
     expect(at(/^dpkg --add-architecture arm64$/)).toBeGreaterThanOrEqual(0);
     expect(at(/^apt-get update$/)).toBeGreaterThan(at(/^dpkg --add-architecture/));
     const install = lines.find((l) => l.includes('apt-get install'))!;
@@ -144,8 +148,35 @@ describe('doctor checks (fake host)', () => {
     ]);
     expect(host.policyDuringInstall).toBe(true);
     expect(host.files.has(POLICY_RCD)).toBe(false);
-    expect(host.files.get(NON_FREE_FIRMWARE_SOURCE_FILE)).toBe(nonFreeFirmwareSource());
+    expect(host.files.get(NON_FREE_FIRMWARE_SOURCE_FILE)).toBe(NFF_SOURCE);
     expect(host.files.get(UDEV_RULES_FILE)).toContain('fe01??');
+  });
+
+  it("the new stanza takes the URI and release of the machine's own source: one-line sources.list, codename from os-release", async () => {
+    const host = new FakeHost();
+    host.files.delete('/etc/apt/sources.list.d/debian.sources');
+    host.files.set('/etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nVERSION_CODENAME=trixie\n');
+    host.files.set('/etc/apt/sources.list', '# deb http://mirror.invalid/old trixie main\ndeb [arch=amd64] http://mirror.invalid/own trixie main contrib\ndeb http://mirror.invalid/security trixie-security main\n');
+    const report = await runDoctor({ probes: host.probes(0, { USER: 'root' }), packageList: PACKAGE_LIST, fix: true });
+    expect(host.files.get(NON_FREE_FIRMWARE_SOURCE_FILE)).toBe(nonFreeFirmwareSource('http://mirror.invalid/own', 'trixie'));
+    expect(report.checks.find((c) => c.id === 'apt-non-free-firmware')?.status).toBe('ok');
+  });
+
+  it('no Debian source to derive the URI from: a failed check that says to add the component yourself, and nothing written', async () => {
+    const host = new FakeHost();
+    host.archs = ['arm64'];
+    host.lists.push('x_binary-arm64_Packages');
+    host.files.set('/etc/apt/sources.list.d/debian.sources', `${DEBIAN_SOURCES}Enabled: no\n`);
+    host.files.set('/etc/apt/sources.list.d/other.list', 'deb http://mirror.invalid/other nodistro main\n');
+    const report = await runDoctor({ probes: host.probes(0, { USER: 'root' }), packageList: PACKAGE_LIST, fix: true });
+    const nff = report.checks.find((c) => c.id === 'apt-non-free-firmware');
+    expect(nff?.status).toBe('fail');
+    expect(nff?.fixes).toBeUndefined();
+    expect(nff?.fix).toContain('add the non-free-firmware component to your Debian source yourself');
+    expect(nff?.fix).toContain('bookworm');
+    expect(report.ok).toBe(false);
+    expect(host.files.has(NON_FREE_FIRMWARE_SOURCE_FILE)).toBe(false);
+    expect(report.planText).not.toContain('non-free-firmware');
   });
 });
 
@@ -158,10 +189,10 @@ describe('doctor pieces', () => {
   });
 
   it('finds non-free-firmware in one-line and deb822 sources, ignoring comments and disabled stanzas', () => {
-    expect(sourcesHaveComponent([{ file: '/etc/apt/sources.list', text: 'deb [arch=amd64] http://deb.debian.org/debian bookworm main non-free-firmware\n' }], 'non-free-firmware')).toBe(true);
-    expect(sourcesHaveComponent([{ file: '/etc/apt/sources.list', text: '# deb http://deb.debian.org/debian bookworm main non-free-firmware\n' }], 'non-free-firmware')).toBe(false);
-    expect(sourcesHaveComponent([{ file: 'a.sources', text: `${nonFreeFirmwareSource()}Enabled: no\n` }], 'non-free-firmware')).toBe(false);
-    expect(sourcesHaveComponent([{ file: 'a.sources', text: `${DEBIAN_SOURCES}\n${nonFreeFirmwareSource()}` }], 'non-free-firmware')).toBe(true);
+    expect(sourcesHaveComponent([{ file: '/etc/apt/sources.list', text: 'deb [arch=amd64] http://mirror.invalid/debian bookworm main non-free-firmware\n' }], 'non-free-firmware')).toBe(true);
+    expect(sourcesHaveComponent([{ file: '/etc/apt/sources.list', text: '# deb http://mirror.invalid/debian bookworm main non-free-firmware\n' }], 'non-free-firmware')).toBe(false);
+    expect(sourcesHaveComponent([{ file: 'a.sources', text: `${NFF_SOURCE}Enabled: no\n` }], 'non-free-firmware')).toBe(false);
+    expect(sourcesHaveComponent([{ file: 'a.sources', text: `${DEBIAN_SOURCES}\n${NFF_SOURCE}` }], 'non-free-firmware')).toBe(true);
     expect(sourcesHaveComponent([{ file: 'a.sources', text: DEBIAN_SOURCES }], 'non-free-firmware')).toBe(false);
   });
 
@@ -172,7 +203,7 @@ describe('doctor pieces', () => {
     expect(names).not.toContain('raspi-firmware');
     const script = readFileSync(join(ROOT, '.ci/install-deps.sh'), 'utf8');
     expect(script).toContain('debian-packages.txt');
-    for (const line of nonFreeFirmwareSource('$codename').trim().split('\n')) {
+    for (const line of nonFreeFirmwareSource('$uri', '$codename').trim().split('\n')) {
       expect(script.replace('$keyring', '/usr/share/keyrings/debian-archive-keyring.gpg').replace('$sources_file', NON_FREE_FIRMWARE_SOURCE_FILE)).toContain(line);
     }
     expect(script).toContain(NON_FREE_FIRMWARE_SOURCE_FILE);
