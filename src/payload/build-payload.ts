@@ -85,55 +85,86 @@ async function describeOutput(path: string): Promise<PayloadOutputFile> {
   };
 }
 
-export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayloadOptions): Promise<PayloadBuildResult> {
+export interface PayloadBuildStep {
+  tool: ToolRef;
+  args: string[];
+  /** Always the boot/ directory, so source paths in the objects are relative. */
+  cwd: string;
+}
+
+/** Everything a build does, as data (plan, then apply): generated files, tool steps, outputs. */
+export interface PayloadBuildPlan {
+  spec: PayloadBuildSpec;
+  bootDir: string;
+  outDir: string;
+  /** Absolute path → contents of the generated sources. */
+  generated: Record<string, string>;
+  /** boot/-relative sources, sorted. */
+  sources: string[];
+  /** Tools that must exist (checked before anything runs). */
+  tools: ToolRef[];
+  steps: PayloadBuildStep[];
+  outputs: { elf?: string; bin?: string; efi?: string; json: string };
+}
+
+/** Pure: validates the spec and computes the build without touching the file system. */
+export function planPayloadBuild(spec: PayloadBuildSpec, dirs: { outDir: string; bootDir?: string }): PayloadBuildPlan {
   validatePayloadSpec(spec);
-  const { spawner, signal } = options;
-  const progress = options.progress ?? (() => {});
-  const bootDir = resolve(options.bootDir ?? defaultBootDir());
-  const outDir = resolve(options.outDir);
+  const bootDir = resolve(dirs.bootDir ?? defaultBootDir());
+  const outDir = resolve(dirs.outDir);
   const genDir = join(outDir, 'gen');
   const tc = TOOLCHAINS[spec.arch];
-  for (const ref of [tc.cc, tc.objcopy, tc.linker]) if (ref) await requireTool(spawner, ref);
-
-  progress({ source: 'payload.build', type: 'start', message: `${spec.board} (${spec.arch})` });
-  await mkdir(genDir, { recursive: true });
   const gen = generateSources(spec);
-  for (const name of Object.keys(gen.files).sort()) await writeFile(join(genDir, name), gen.files[name]!);
-
+  const generated: Record<string, string> = {};
+  for (const name of Object.keys(gen.files).sort()) generated[join(genDir, name)] = gen.files[name]!;
   const common = [
     ...tc.cflags,
     `-ffile-prefix-map=${bootDir}=boot`,
     `-ffile-prefix-map=${outDir}=out`,
-    '-I',
-    'include',
-    '-I',
-    'virtio',
-    '-I',
-    'storage',
-    '-I',
-    `arch/${spec.arch}`,
-    '-I',
-    genDir,
+    ...['include', 'virtio', 'storage', `arch/${spec.arch}`, genDir].flatMap((d) => ['-I', d]),
   ];
   const sources = [...gen.sources, join(genDir, 'bk-drivers.c')];
-  const version = (await runTool(spawner, tc.cc, ['--version'], bootDir, signal)).split('\n')[0] ?? '';
-  const files: PayloadManifest['files'] = {};
-  const result: Omit<PayloadBuildResult, 'json' | 'manifest'> = {};
-
+  const step = (tool: ToolRef, args: string[]): PayloadBuildStep => ({ tool, args, cwd: bootDir });
+  const json = join(outDir, 'payload.json');
   if (spec.format === 'efi') {
-    const efiPath = join(outDir, 'BOOTX64.EFI');
-    await runTool(spawner, tc.cc, [...common, ...tc.ldflags, '-o', efiPath, ...sources], bootDir, signal);
-    result.efi = await describeOutput(efiPath);
-  } else {
-    const elfPath = join(outDir, 'payload.elf');
-    const binPath = join(outDir, 'payload.bin');
-    await runTool(spawner, tc.cc, [...common, '-T', join(genDir, 'link.ld'), ...tc.ldflags, '-o', elfPath, ...sources], bootDir, signal);
-    await runTool(spawner, tc.objcopy!, ['-O', 'binary', elfPath, binPath], bootDir, signal);
-    result.elf = await describeOutput(elfPath);
-    result.bin = await describeOutput(binPath);
+    const efi = join(outDir, 'BOOTX64.EFI');
+    return {
+      spec, bootDir, outDir, generated, sources: gen.sources,
+      tools: [tc.cc, ...(tc.linker ? [tc.linker] : [])],
+      steps: [step(tc.cc, [...common, ...tc.ldflags, '-o', efi, ...sources])],
+      outputs: { efi, json },
+    };
   }
+  const elf = join(outDir, 'payload.elf');
+  const bin = join(outDir, 'payload.bin');
+  return {
+    spec, bootDir, outDir, generated, sources: gen.sources,
+    tools: [tc.cc, tc.objcopy!],
+    steps: [step(tc.cc, [...common, '-T', join(genDir, 'link.ld'), ...tc.ldflags, '-o', elf, ...sources]), step(tc.objcopy!, ['-O', 'binary', elf, bin])],
+    outputs: { elf, bin, json },
+  };
+}
+
+export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayloadOptions): Promise<PayloadBuildResult> {
+  const plan = planPayloadBuild(spec, options);
+  const { spawner, signal } = options;
+  const progress = options.progress ?? (() => {});
+  for (const ref of plan.tools) await requireTool(spawner, ref);
+
+  progress({ source: 'payload.build', type: 'start', message: `${spec.board} (${spec.arch})` });
+  await mkdir(join(plan.outDir, 'gen'), { recursive: true });
+  for (const [path, text] of Object.entries(plan.generated)) await writeFile(path, text);
+  const version = (await runTool(spawner, plan.tools[0]!, ['--version'], plan.bootDir, signal)).split('\n')[0] ?? '';
+  for (const st of plan.steps) await runTool(spawner, st.tool, st.args, st.cwd, signal);
+
+  const result: Omit<PayloadBuildResult, 'json' | 'manifest'> = {};
+  for (const key of ['elf', 'bin', 'efi'] as const) {
+    const path = plan.outputs[key];
+    if (path) result[key] = await describeOutput(path);
+  }
+  const files: PayloadManifest['files'] = {};
   for (const [key, f] of Object.entries(result) as Array<[string, PayloadOutputFile]>)
-    files[key] = { name: f.path.slice(outDir.length + 1), sha256: f.sha256, size: f.size, configOffset: f.configOffset };
+    files[key] = { name: f.path.slice(plan.outDir.length + 1), sha256: f.sha256, size: f.size, configOffset: f.configOffset };
 
   const manifest: PayloadManifest = {
     schema: 'boardkit.payload/v1',
@@ -141,13 +172,12 @@ export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayload
     arch: spec.arch,
     format: spec.format,
     loadAddress: `0x${spec.loadAddress.toString(16)}`,
-    sources: gen.sources,
+    sources: plan.sources,
     compiler: version.trim(),
     files,
     spec,
   };
-  const json = join(outDir, 'payload.json');
-  await writeFile(json, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(plan.outputs.json, `${JSON.stringify(manifest, null, 2)}\n`);
   progress({ source: 'payload.build', type: 'done', message: spec.board, data: { files } });
-  return { ...result, json, manifest };
+  return { ...result, json: plan.outputs.json, manifest };
 }

@@ -1,6 +1,6 @@
 /** Public surface of the payload room: build, patch, parse, and the host-side oracles. */
-export { buildPayload, defaultBootDir } from './build-payload.js';
-export type { BuildPayloadOptions, PayloadBuildResult, PayloadManifest, PayloadOutputFile } from './build-payload.js';
+export { buildPayload, defaultBootDir, planPayloadBuild } from './build-payload.js';
+export type { BuildPayloadOptions, PayloadBuildPlan, PayloadBuildResult, PayloadBuildStep, PayloadManifest, PayloadOutputFile } from './build-payload.js';
 export {
   CONFIG_LENGTH,
   CONFIG_MAGIC,

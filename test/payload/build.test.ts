@@ -3,19 +3,19 @@
  * sets, and no board constant outside the generated sources.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ToolMissingError, UsageError } from '../../src/core/errors.js';
-import { buildPayload } from '../../src/payload/build-payload.js';
+import { buildPayload, defaultBootDir, planPayloadBuild } from '../../src/payload/build-payload.js';
 import { findConfigBlock } from '../../src/payload/config-block.js';
 import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import type { Spawner } from '../../src/transports/spawner.js';
-import { QEMU_RISCV64_VIRT, RPI3B, X86_KIOSK } from './helpers/boards.js';
+import { HIFIVE_UNLEASHED, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, RPI3B, X86_KIOSK } from './helpers/boards.js';
 
 const spawner = new NodeSpawner();
 const haveRiscv = !!(await spawner.which('riscv64-unknown-elf-gcc'));
@@ -97,5 +97,20 @@ describe('buildPayload', () => {
     expect(problems[0]).toMatch(/no pl061 driver for riscv64 \(it has one for aarch64\)/);
     expect(problems[2]).toMatch(/is a ethernet driver, not storage/);
     await expect(buildPayload({ ...QEMU_RISCV64_VIRT, format: 'efi' }, { spawner, outDir: join(dir, 'bad') })).rejects.toThrow(/format 'efi' is not available for riscv64/);
+  });
+
+  it('keeps board constants out of boot/: every base comes from the generated header/table', async () => {
+    const boot = defaultBootDir();
+    const files = (await readdir(boot, { recursive: true })).filter((f) => /\.(c|h|S)$/.test(f));
+    const code = (await Promise.all(files.map((f) => readFile(join(boot, f), 'utf8'))))
+      .map((t) => t.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').toLowerCase()) // comments may cite addresses
+      .join('\n');
+    const specs = [QEMU_RISCV64_VIRT, QEMU_AARCH64_VIRT, RPI3B, HIFIVE_UNLEASHED];
+    const bases = new Set(specs.flatMap((s) => [s.console.base, s.loadAddress, ...s.drivers.map((d) => d.base)]));
+    for (const b of bases) expect(code, `0x${b.toString(16)} in boot/`).not.toMatch(new RegExp(`0x0*${b.toString(16)}(?![0-9a-f])`));
+    const plan = planPayloadBuild(RPI3B, { outDir: join(dir, 'plan') });
+    const gen = Object.values(plan.generated).join('\n');
+    for (const d of RPI3B.drivers) expect(gen).toContain(`0x${d.base.toString(16)}ull`);
+    expect(plan.steps.map((s) => s.tool.tool)).toEqual(['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-objcopy']);
   });
 });
