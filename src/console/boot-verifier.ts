@@ -56,6 +56,12 @@ export interface VerifyBootOptions {
   timeoutMultiplier?: number;
   /** Console lines kept in the result. Default 30. */
   tailLines?: number;
+  /**
+   * Where in the console text to begin: 'start' (default: everything since the session attached,
+   * so output that arrived before this call counts), 'end' (only what arrives from now on, e.g.
+   * after a reset), or an offset from `session.position`.
+   */
+  from?: 'start' | 'end' | number;
 }
 
 export type BootFailureKind = 'marker-timeout' | 'failure-pattern' | 'report-fail' | 'fault' | 'link-lost' | 'expected-missing' | 'aborted';
@@ -123,7 +129,7 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
   const t0 = clock.now();
   const since = (t: number): number => Math.max(0, Math.round(t - t0));
   const multiplier = options.timeoutMultiplier ?? 1;
-  const origin = session.position;
+  const origin = options.from === 'end' ? session.position : typeof options.from === 'number' ? options.from : 0;
   const cursor = session.cursor(origin);
   const timeline: StageTiming[] = [];
   const reports: ReportLine[] = [];

@@ -114,3 +114,17 @@ describe('verifyBoot', () => {
     await expect(verifyBoot(session, { markers: [{ stage: 'x', pattern: 'login.*', timeoutMs: 1 }], failures: [] })).rejects.toBeInstanceOf(UnboundedPatternError);
   });
 });
+
+describe('verifyBoot start position', () => {
+  it("counts output that arrived before the call by default, and only later output with from: 'end'", async () => {
+    const link = new FakeSerialLink();
+    link.feed('OpenSBI v1.3\n'); // buffered by the link before the session attaches
+    const clock = new ManualClock();
+    const session = ConsoleSession.attach(link, { clock });
+    const spec: BootSpec = { markers: [{ stage: 'firmware', pattern: 'OpenSBI v\\d', timeoutMs: 100 }], failures: [] };
+    expect((await verifyBoot(session, spec)).ok).toBe(true);
+    const later = verifyBoot(session, spec, { from: 'end' });
+    clock.advance(100);
+    expect((await later).failure?.kind).toBe('marker-timeout');
+  });
+});
