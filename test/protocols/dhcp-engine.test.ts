@@ -246,7 +246,7 @@ describe('proxy mode (PXE 2.1 proxyDHCP)', () => {
 describe('configuration and hostile input', () => {
   it('reports every configuration problem at once', () => {
     try {
-      new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: { first: '192.0.3.1', last: '192.0.3.9' }, hosts: [{ mac: 'nope' }] });
+      new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: { first: '10.9.9.1', last: '10.9.9.9' }, hosts: [{ mac: 'nope' }] });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(UsageError);
@@ -254,6 +254,10 @@ describe('configuration and hostile input', () => {
     }
     expect(() => new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1' })).toThrow(/subnetMask/);
     expect(() => new DhcpEngine({ ...SERVER, defaultBootfile: 'x'.repeat(128) })).toThrow(/defaultBootfile/);
+    const publicPool = { ...SERVER, serverIp: '8.8.8.1', pool: { first: '8.8.8.100', last: '8.8.8.110' } };
+    expect(() => new DhcpEngine(publicPool)).toThrow(/private\/test address ranges/);
+    expect(() => new DhcpEngine({ ...publicPool, allowPublicPool: true })).not.toThrow();
+    expect(() => new DhcpEngine({ ...SERVER, serverIp: '10.0.2.2', pool: { first: '10.0.2.15', last: '10.0.2.20' } })).not.toThrow();
     expect(() => new DhcpEngine({ ...SERVER, hosts: [{ mac: '02:00:00:00:00:01', hostname: 'dütt' }] })).toThrow(/hostname/);
     expect(() => new DhcpEngine({ ...SERVER, pool: { first: '192.0.0.1', last: '192.0.255.254' }, subnetMask: '255.255.0.0' })).toThrow(/at most/);
   });

@@ -41,6 +41,11 @@ export interface DhcpEngineConfig {
   bootVendorClasses?: string[];
   /** When true, answer only MACs in `hosts` (vendor class alone is not enough). */
   onlyKnownHosts?: boolean;
+  /**
+   * Allow a pool outside private/test ranges (RFC 1918, RFC 6598 shared, RFC 5737 TEST-NETs).
+   * Off by default: a full DHCP server handing out public addresses is almost certainly on the wrong network.
+   */
+  allowPublicPool?: boolean;
   /** Also send option 66 (TFTP server name) and 67 (boot file); siaddr/file are always set. */
   tftpOptions?: boolean;
 }
@@ -60,6 +65,22 @@ export interface ResolvedDhcpConfig {
   bootVendorClasses: readonly string[];
   onlyKnownHosts: boolean;
   tftpOptions: boolean;
+}
+
+/** RFC 1918 private, RFC 6598 shared address space, RFC 5737 documentation (TEST-NET-1/2/3). */
+const LAB_RANGES: ReadonlyArray<readonly [string, number]> = [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['192.0.2.0', 24],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+];
+
+function inLabRange(ip: Ipv4Address): boolean {
+  const n = ipv4ToNumber(ip);
+  return LAB_RANGES.some(([net, bits]) => (n >>> (32 - bits)) === (ipv4ToNumber(net) >>> (32 - bits)));
 }
 
 /** A pool larger than this is a configuration mistake on a lab network (and would make allocation slow). */
@@ -109,6 +130,9 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
         const b = ipv4ToNumber(c.pool.last);
         if (b < a) problems.push('pool.last is below pool.first');
         else if (b - a + 1 > MAX_POOL) problems.push(`pool has ${b - a + 1} addresses; at most ${MAX_POOL}`);
+        if (!c.allowPublicPool && !(inLabRange(c.pool.first) && inLabRange(c.pool.last))) {
+          problems.push('pool is outside private/test address ranges (set allowPublicPool to override)');
+        }
         if (!sameSubnet(c.pool.first, c.serverIp, c.subnetMask) || !sameSubnet(c.pool.last, c.serverIp, c.subnetMask)) {
           problems.push('pool lies outside the subnet of serverIp/subnetMask');
         }
