@@ -290,9 +290,11 @@ export class UserspaceStack {
     const eth = decodeEthernet(frame);
     if (!eth) return this.drop('not-ethernet-ii');
     for (const tap of this.frameTaps) tap(frame, eth);
-    if (eth.destination !== this.mac && eth.destination !== BROADCAST_MAC) return this.drop('not-for-us');
+    const forUs = eth.destination === this.mac || eth.destination === BROADCAST_MAC;
+    // UDP observers see unicast to other MACs too (a payload may address its report to any MAC).
+    if (eth.etherType === ETHERTYPE_IPV4 && (forUs || this.udpTaps.size > 0)) return this.receiveIpv4(eth, frame, forUs);
+    if (!forUs) return this.drop('not-for-us');
     if (eth.etherType === ETHERTYPE_ARP) return this.receiveArp(eth);
-    if (eth.etherType === ETHERTYPE_IPV4) return this.receiveIpv4(eth, frame);
     this.drop('unknown-ethertype');
   }
 
@@ -310,12 +312,12 @@ export class UserspaceStack {
     }
   }
 
-  private receiveIpv4(eth: EthernetFrame, frame: Uint8Array): void {
+  private receiveIpv4(eth: EthernetFrame, frame: Uint8Array, forUs: boolean): void {
     const r = decodeIpv4(eth.payload);
     if (!r.ok) return this.drop(`ip-${r.reason}` as StackDropReason);
     const ip = r.packet;
     const broadcast = ip.destination === IPV4_BROADCAST || ip.destination === this.broadcastIp;
-    if (ip.source !== '0.0.0.0' && sameSubnet(ip.source, this.ip, this.subnetMask) && eth.source !== BROADCAST_MAC) {
+    if (forUs && ip.source !== '0.0.0.0' && sameSubnet(ip.source, this.ip, this.subnetMask) && eth.source !== BROADCAST_MAC) {
       this.resolved(ip.source, eth.source);
     }
     if (ip.protocol === IP_PROTOCOL_UDP) {
@@ -325,13 +327,13 @@ export class UserspaceStack {
       const to = { address: ip.destination, port: u.datagram.destinationPort };
       const data = u.datagram.payload;
       for (const tap of this.udpTaps) tap({ sourceMac: eth.source, destinationMac: eth.destination, from, to, data, broadcast, frame });
-      if (ip.destination !== this.ip && !broadcast) return this.drop('not-for-us');
+      if (!forUs || (ip.destination !== this.ip && !broadcast)) return this.drop('not-for-us');
       const link = this.ports.get(to.port);
       if (!link) return this.drop('udp-no-listener');
       link.deliver({ data: data.slice(), from, to });
       return;
     }
-    if (ip.destination !== this.ip) return this.drop('not-for-us');
+    if (!forUs || ip.destination !== this.ip) return this.drop('not-for-us');
     if (ip.protocol === IP_PROTOCOL_ICMP && this.options.answerPing !== false) {
       const m = decodeIcmp(ip.payload);
       if (!m) return this.drop('icmp-malformed');

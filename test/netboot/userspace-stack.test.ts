@@ -146,7 +146,14 @@ describe('UDP demultiplexing and taps', () => {
     await peer.send(udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(1), dstMac: '02:00:00:00:00:99' }));
     await tick();
     expect(recv).toHaveLength(0);
-    expect(stack.stats.dropped).toMatchObject({ 'ip-fragment': 1, 'udp-checksum': 1, 'ip-checksum': 1, 'not-for-us': 1 });
+    // An observer still sees the datagram addressed to another MAC (payload reports may be unicast anywhere).
+    const seen: ObservedUdp[] = [];
+    stack.onUdp((d) => seen.push(d));
+    await peer.send(udpFrame({ sport: 1, dport: 69, data: Uint8Array.of(7), dstMac: '02:00:00:00:00:99' }));
+    await tick();
+    expect(recv).toHaveLength(0);
+    expect(seen.map((d) => [d.destinationMac, [...d.data]])).toEqual([['02:00:00:00:00:99', [7]]]);
+    expect(stack.stats.dropped).toMatchObject({ 'ip-fragment': 1, 'udp-checksum': 1, 'ip-checksum': 1, 'not-for-us': 2 });
   });
 
   it('binds port 0 to distinct ephemeral ports, refuses a second bind and foreign addresses, refuses oversize datagrams', async () => {
