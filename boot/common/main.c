@@ -71,6 +71,7 @@ void bk_main(void) {
     bk_puts(valid ? "config=unpatched\n" : "config=invalid\n");
     ok = 0;
   }
+  if (bk_config.flags & BK_CONFIG_FLAG_FAULT_PROBE) bk_arch_fault_probe();
   for (unsigned i = 0; i < bk_driver_count; i++)
     if (run_driver(&bk_drivers[i]) != 0) ok = 0;
   line_begin();

@@ -71,11 +71,14 @@ void bk_poweroff(void);
 BK_NORETURN void bk_fault(uint64_t pc, uint64_t addr, uint64_t cause);
 /* Identifies how the payload was entered (EL, hart id, ...) for the report's info line. */
 void bk_arch_describe(struct bk_buf *b);
+/* Loads from an address this arch cannot access, to prove the fault path (config flag). */
+void bk_arch_fault_probe(void);
 
 /* ---- per-run config block (see boot/README.md and src/payload/config-block.ts) ----------- */
 #define BK_CONFIG_VERSION 1u
 #define BK_CONFIG_FLAG_PATCHED 0x1u  /* set by the host patcher; unpatched images fail the run */
 #define BK_CONFIG_FLAG_POWEROFF 0x2u /* power off after the report instead of halting */
+#define BK_CONFIG_FLAG_FAULT_PROBE 0x4u /* self-test: take a deliberate fault before the drivers */
 
 struct bk_config {
   uint8_t magic[16];

@@ -13,6 +13,7 @@ export const CONFIG_VERSION = 1;
 export const CONFIG_LENGTH = 96;
 export const CONFIG_FLAG_PATCHED = 0x1;
 export const CONFIG_FLAG_POWEROFF = 0x2;
+export const CONFIG_FLAG_FAULT_PROBE = 0x4;
 
 /** Field offsets (little-endian; IPv4 addresses in network byte order). */
 const OFF = {
@@ -54,6 +55,11 @@ export interface PayloadConfigValues {
   diskSignatureLength?: number;
   /** Power off after the report (needs a spec `exit` method); default: halt. */
   poweroff?: boolean;
+  /**
+   * Self-test of the exception path: the payload loads from an address its arch cannot access
+   * right after the info line, so it must print `BOARDKIT fault ...` and stop.
+   */
+  faultProbe?: boolean;
 }
 
 export interface ConfigBlockLocation {
@@ -128,7 +134,8 @@ export function patchConfigBlock(bytes: Uint8Array, values: PayloadConfigValues)
   const view = new DataView(out.buffer, out.byteOffset + offset, CONFIG_LENGTH);
   const block = out.subarray(offset, offset + CONFIG_LENGTH);
   block.fill(0, OFF.flags);
-  view.setUint32(OFF.flags, CONFIG_FLAG_PATCHED | (values.poweroff ? CONFIG_FLAG_POWEROFF : 0), true);
+  const flags = CONFIG_FLAG_PATCHED | (values.poweroff ? CONFIG_FLAG_POWEROFF : 0) | (values.faultProbe ? CONFIG_FLAG_FAULT_PROBE : 0);
+  view.setUint32(OFF.flags, flags, true);
   block.set(values.nonce, OFF.nonce);
   if (values.mac) block.set(parseMac(values.mac), OFF.mac);
   view.setUint16(OFF.srcPort, u16(values.srcPort, 'srcPort'), true);
@@ -162,5 +169,6 @@ export function readConfigBlock(bytes: Uint8Array): PayloadConfigValues & { flag
     diskSignatureOffset: Number(view.getBigUint64(OFF.diskSigOffset, true)),
     diskSignatureLength: view.getUint32(OFF.diskSigLength, true),
     poweroff: (flags & CONFIG_FLAG_POWEROFF) !== 0,
+    faultProbe: (flags & CONFIG_FLAG_FAULT_PROBE) !== 0,
   };
 }

@@ -3,7 +3,8 @@
  * abort (aarch64) / load access fault (riscv64), and the payload prints the fault line naming
  * that address instead of hanging silently.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,7 +15,7 @@ import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
 import { checkBootReport, parseBootReport } from '../../src/payload/report.js';
 import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, aarch64VirtArgs, riscvVirtArgs } from './helpers/boards.js';
+import { OVMF_CODE, OVMF_VARS, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, X86_KIOSK, aarch64VirtArgs, q35OvmfArgs, riscvVirtArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
 
 const spawner = new NodeSpawner();
@@ -60,4 +61,42 @@ describe('payload fault vectors', () => {
       expect(() => checkBootReport(report, spec, nonce)).toThrow(/faulted/);
     }, 60_000);
   }
+
+  it('the faultProbe flag proves the UEFI exception handlers (x86_64 #GP on a non-canonical load)', async ({ skip }) => {
+    if (!(await spawner.which('qemu-system-x86_64')) || !(await spawner.which('lld-link')) || !existsSync(OVMF_CODE)) skip('q35/OVMF or clang/lld missing');
+    const built = await buildPayload(X86_KIOSK, { spawner, outDir: join(dir, 'x86') });
+    const esp = join(dir, 'esp');
+    await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
+    const nonce = newNonce();
+    await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce, faultProbe: true }));
+    const vars = join(dir, 'vars.fd');
+    await copyFile(OVMF_VARS, vars);
+    const s = await QemuSession.start(spawner, 'qemu-system-x86_64', q35OvmfArgs({ esp, vars }));
+    sessions.push(s);
+    try {
+      await s.waitFor(/BOARDKIT fault [^\n]*\n/, 90_000);
+    } finally {
+      await s.stop();
+    }
+    const report = parseBootReport(s.output);
+    expect(report.info['fault-handlers']).toBe('32');
+    expect(report.faults[0]?.cause).toBe('0xd'); // vector 13, error code 0
+    expect(report.drivers).toHaveLength(0);
+    expect(() => checkBootReport(report, X86_KIOSK, nonce)).toThrow(/faulted/);
+  }, 120_000);
+
+  it('the faultProbe flag also works on riscv64 (scause 5) without any driver', async ({ skip }) => {
+    if (!(await spawner.which('qemu-system-riscv64'))) skip('qemu-system-riscv64 missing');
+    const built = await buildPayload(QEMU_RISCV64_VIRT, { spawner, outDir: join(dir, 'rv-probe') });
+    const kernel = join(dir, 'rv-probe.elf');
+    await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce: newNonce(), faultProbe: true }));
+    const s = await QemuSession.start(spawner, 'qemu-system-riscv64', riscvVirtArgs({ kernel }));
+    sessions.push(s);
+    try {
+      await s.waitFor(/BOARDKIT fault [^\n]*\n/, 20_000);
+    } finally {
+      await s.stop();
+    }
+    expect(parseBootReport(s.output).faults[0]).toMatchObject({ addr: '0x100000000000', cause: '0x5' });
+  }, 60_000);
 });

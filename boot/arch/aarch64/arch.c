@@ -40,3 +40,8 @@ void bk_arch_describe(struct bk_buf *b) {
   bk_buf_puts(b, " el=1 dtb=");
   bk_buf_hex(b, bk_boot_dtb);
 }
+
+void bk_arch_fault_probe(void) {
+  /* Above the implemented PA range (MMU off): synchronous data abort (ESR EC 0x25). */
+  (void)*(volatile uint32_t *)(uintptr_t)0x100000000000ull;
+}

@@ -46,3 +46,8 @@ void bk_arch_describe(struct bk_buf *b) {
   bk_buf_puts(b, " dtb=");
   bk_buf_hex(b, bk_boot_dtb);
 }
+
+void bk_arch_fault_probe(void) {
+  /* Beyond any physical address QEMU or the FU540 decodes: load access fault (scause 5). */
+  (void)*(volatile uint32_t *)(uintptr_t)0x100000000000ull;
+}

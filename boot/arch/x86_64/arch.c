@@ -65,3 +65,8 @@ void bk_arch_describe(struct bk_buf *b) {
   bk_buf_puts(b, " fault-handlers=");
   bk_buf_dec(b, (uint64_t)handlers_installed);
 }
+
+void bk_arch_fault_probe(void) {
+  /* Non-canonical address: #GP, vector 13 (Intel SDM vol. 3A §6.15). */
+  (void)*(volatile uint32_t *)(uintptr_t)0x8000000000000000ull;
+}
