@@ -91,6 +91,8 @@ export class TftpServer {
   /** Live transfers (and requests being set up) by client address+port: also merges duplicate RRQs. */
   private readonly transfers = new Map<string, Transfer | 'pending'>();
   private readonly perClient = new Map<string, number>();
+  /** Finished uploads still re-ACKing a retransmitted last DATA (RFC 1350 §6 "dally"). */
+  private readonly lingering = new Set<DatagramLink>();
   private readonly root: FileRoot | undefined;
   private readonly uploads: UploadRoot | undefined;
   private nextId = 1;
@@ -126,6 +128,8 @@ export class TftpServer {
     this.closed = true;
     const live = [...this.transfers.values()].filter((t): t is Transfer => t !== 'pending');
     await Promise.all(live.map((t) => t.stop({ status: 'failed', reason: 'protocol', message: 'server closing' }, 'server is shutting down')));
+    await Promise.all([...this.lingering].map((l) => l.close()));
+    this.lingering.clear();
     await this.listenLink?.close();
   }
 
@@ -259,7 +263,14 @@ export class TftpServer {
   }
 
   /** @internal */ get ctx() {
-    return { clock: this.clock, emit: (e: TftpServerEvent) => this.emit(e), release: (c: DatagramAddress) => this.release(c), options: this.options };
+    return {
+      clock: this.clock,
+      emit: (e: TftpServerEvent) => this.emit(e),
+      release: (c: DatagramAddress) => this.release(c),
+      options: this.options,
+      lingering: this.lingering,
+      closed: () => this.closed,
+    };
   }
 }
 
@@ -370,6 +381,25 @@ class Transfer {
     } else {
       emit({ type: 'transfer-error', transfer: this.info, bytes: stats.bytesAcked, message: final.message });
     }
+    if (this.upload && final.status === 'complete' && !this.server.ctx.closed()) return this.dally();
     await this.link.close();
+  }
+
+  /** After the last ACK of an upload, answer a retransmitted last DATA (our ACK was lost) for a while. */
+  private dally(): void {
+    const { clock, options, lingering } = this.server.ctx;
+    const peer = this.info.client;
+    const lastAck = Uint8Array.of(0, 4, 0, 0);
+    const blocks = Math.floor((this.engine.stats.bytesAcked) / this.info.blksize) + 1;
+    lastAck[2] = (blocks >> 8) & 0xff;
+    lastAck[3] = blocks & 0xff;
+    lingering.add(this.link);
+    this.link.onMessage((d) => {
+      if (d.from.address === peer.address && d.from.port === peer.port && d.data[1] === 3) this.link.send(lastAck, peer).catch(() => {});
+    });
+    clock.setTimeout(() => {
+      lingering.delete(this.link);
+      void this.link.close();
+    }, 2 * (options.retransmitMs ?? 1000));
   }
 }

@@ -208,4 +208,44 @@ describe('TFTP under loss, duplication and reordering', () => {
     expect(server.activeTransfers).toBe(0);
     await server.close();
   });
+  it('enforces the per-transfer deadline and the per-client cap', async () => {
+    const clock = new ManualClock();
+    const net = new LossyDatagramNetwork({ clock });
+    const events: TftpServerEvent[] = [];
+    const server = new TftpServer({
+      network: net,
+      clock,
+      listen: { address: '10.0.0.1', port: 69 },
+      generated: (_c, n) => content(n),
+      transferDeadlineMs: 5000,
+      maxTransfersPerClient: 2,
+      onEvent: (e) => events.push(e),
+    });
+    await server.start();
+    // A client that ACKs every block just before the retransmit timer: only the deadline stops it.
+    const slow = await net.bind({ address: '10.0.0.2', port: 0 });
+    const errors: number[] = [];
+    slow.onMessage((d) => {
+      if (u16(d.data, 0) === 5) errors.push(u16(d.data, 2));
+      if (u16(d.data, 0) === 3) clock.setTimeout(() => void slow.send(Uint8Array.of(0, 4, d.data[2]!, d.data[3]!), d.from), 900);
+    });
+    await slow.send(rrq('f100000-3', []), { address: '10.0.0.1', port: 69 });
+    // Two more from the same IP: one fits under the cap of 2, the next is dropped.
+    const others = [await net.bind({ address: '10.0.0.2', port: 0 }), await net.bind({ address: '10.0.0.2', port: 0 })];
+    for (const o of others) {
+      o.onMessage(() => {});
+      await o.send(rrq('f100-4', []), { address: '10.0.0.1', port: 69 });
+    }
+    clock.advance(2);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(2);
+    expect(server.activeTransfers).toBe(2);
+    expect(events.filter((e) => e.type === 'request-dropped' && e.reason === 'cap')).toHaveLength(1);
+    clock.advance(6000);
+    await new Promise((r) => setImmediate(r));
+    const err = events.find((e) => e.type === 'transfer-error' && e.transfer.file === 'f100000-3');
+    expect(err && err.type === 'transfer-error' && err.message).toBe('transfer deadline exceeded');
+    expect(errors).toEqual([0]);
+    await server.close();
+  });
 });
