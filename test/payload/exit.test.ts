@@ -1,5 +1,6 @@
 /** The `poweroff` config flag ends the run through the spec's exit method (QEMU exits by itself). */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,11 +10,12 @@ import { buildPayload } from '../../src/payload/build-payload.js';
 import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
 import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { QEMU_AARCH64_VIRT, aarch64VirtArgs } from './helpers/boards.js';
+import { OVMF_CODE, OVMF_VARS, QEMU_AARCH64_VIRT, X86_KIOSK, aarch64VirtArgs, q35OvmfArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
 
 const spawner = new NodeSpawner();
 const missing = !(await spawner.which('qemu-system-aarch64')) || !(await spawner.which('aarch64-linux-gnu-gcc'));
+const missingEfi = !(await spawner.which('qemu-system-x86_64')) || !(await spawner.which('lld-link')) || !existsSync(OVMF_CODE);
 
 describe.skipIf(missing)('payload exit paths', () => {
   let dir: string;
@@ -43,4 +45,22 @@ describe.skipIf(missing)('payload exit paths', () => {
       await s.stop();
     }
   }, 40_000);
+
+  it.skipIf(missingEfi)('x86_64 UEFI ResetSystem(EfiResetShutdown): QEMU exits after the report', async () => {
+    const spec: PayloadBuildSpec = { ...X86_KIOSK, drivers: [X86_KIOSK.drivers[0]!] };
+    const built = await buildPayload(spec, { spawner, outDir: join(dir, 'efi') });
+    const esp = join(dir, 'esp');
+    await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
+    await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce: newNonce(), poweroff: true }));
+    const vars = join(dir, 'vars.fd');
+    await copyFile(OVMF_VARS, vars);
+    const s = await QemuSession.start(spawner, 'qemu-system-x86_64', q35OvmfArgs({ esp, vars }));
+    sessions.push(s);
+    try {
+      await s.waitFor(/BOARDKIT result=pass/, 90_000);
+      expect(await s.waitExit(10_000)).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  }, 120_000);
 });
