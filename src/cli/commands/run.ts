@@ -8,6 +8,9 @@ interface RunArgs extends GlobalArgs {
   kernel?: string;
   image?: string;
   'firmware-only'?: boolean;
+  netboot?: boolean;
+  'tftp-windowsize'?: number;
+  'tftp-timeout'?: number;
   timeout?: number;
   gdb?: number;
   log?: string;
@@ -22,16 +25,21 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('kernel', { alias: 'k', type: 'string', describe: 'Payload/kernel to boot (ELF or flat binary)' })
       .option('image', { type: 'string', describe: 'Disk image to attach as the board\'s boot medium' })
       .option('firmware-only', { type: 'boolean', describe: 'Boot the firmware chain alone (e.g. OpenSBI + U-Boot) and verify its banners' })
+      .option('netboot', { type: 'boolean', describe: 'Netboot --kernel through our DHCP+TFTP over a userspace network link (no root, no tap)' })
+      .option('tftp-windowsize', { type: 'number', describe: 'With --netboot: U-Boot tftpwindowsize for the payload (RFC 7440)' })
+      .option('tftp-timeout', { type: 'number', describe: 'With --netboot: U-Boot tftptimeout in ms (>= 1000)' })
       .option('timeout', { type: 'number', describe: 'Cap for the whole run, in seconds (stage timeouts come from the profile)' })
       .option('gdb', { type: 'number', describe: 'Open a gdb stub on 127.0.0.1:PORT, paused at the first instruction' })
       .option('log', { type: 'string', describe: 'Write the timestamped console log to this file' })
-      .conflicts('firmware-only', ['kernel', 'image'])
+      .conflicts('firmware-only', ['kernel', 'image', 'netboot'])
+      .conflicts('netboot', 'image')
       .check((a) => {
         if (!a['firmware-only'] && !a.kernel && !a.image) throw new Error('say what to boot: --firmware-only, --kernel FILE or --image FILE');
         return true;
       })
       .example('$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console')
       .example('$0 run -b qemu-aarch64-virt -k out/payload.elf --json', 'Boot a payload; JSON timeline and verdict')
+      .example('$0 run -b qemu-riscv64-virt --netboot -k out/payload.bin --tftp-windowsize 16', 'U-Boot in QEMU netboots the payload from boardkit\'s DHCP+TFTP')
       .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed).'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
@@ -45,27 +53,40 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       import('../render/run.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
-    const mode = argv['firmware-only'] ? 'firmware-only' : argv.image ? 'image' : 'kernel';
+    const mode: 'firmware-only' | 'netboot' | 'image' | 'kernel' = argv['firmware-only'] ? 'firmware-only' : argv.netboot ? 'netboot' : argv.image ? 'image' : 'kernel';
+    if (mode === 'netboot' && !argv.kernel) throw new UsageError('--netboot serves a payload: pass --kernel FILE (the flat .bin)');
     if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout takes a positive number of seconds');
     const abort = new AbortController();
     const onSigint = () => abort.abort(new UsageError('interrupted'));
     process.once('SIGINT', onSigint);
     try {
       const { withTask } = await import('../render/tasks.js');
-      const report = await withTask(ctx, `run ${argv.board} (${mode})`, (progress) => runBoard(
-        registry,
-        {
-          board: argv.board,
-          mode,
-          ...(argv.kernel ? { kernel: argv.kernel } : {}),
-          ...(argv.image ? { image: argv.image } : {}),
-          ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
-          ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
-          ...(argv.log ? { logFile: argv.log } : {}),
+      const env = { spawner: new NodeSpawner(), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: ctx.cacheDir, manifestDir: ctx.manifestDir };
+      const common = {
+        board: argv.board,
+        ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
+        ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
+        ...(argv.log ? { logFile: argv.log } : {}),
+      };
+      const report = await withTask(
+        ctx,
+        `run ${argv.board} (${mode})`,
+        async (progress) => {
+          if (mode !== 'netboot') {
+            const request = { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) };
+            return runBoard(registry, request, env, { signal: abort.signal, progress });
+          }
+          const [{ runNetboot }, { openQemuDgramFrameLink }] = await Promise.all([import('../../workflows/netboot-run.js'), import('../../transports/node/qemu-dgram-frame-link.js')]);
+          const request = {
+            ...common,
+            kernel: argv.kernel!,
+            ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
+            ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
+          };
+          return runNetboot(registry, request, { ...env, openQemuFrameLink: openQemuDgramFrameLink }, { signal: abort.signal, progress });
         },
-        { spawner: new NodeSpawner(), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: ctx.cacheDir, manifestDir: ctx.manifestDir },
-        { signal: abort.signal, progress },
-      ), { lines: (e) => e.type !== 'stage' });
+        { lines: (e) => e.type !== 'stage' },
+      );
       if (ctx.json) ctx.output.json(report);
       else ctx.output.out(render.renderRunReport(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;

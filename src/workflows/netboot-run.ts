@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { BoardRegistry } from '../boards/registry.js';
+import { UsageError } from '../core/errors.js';
+import type { ProgressSink } from '../core/progress.js';
+import { staticFiles } from '../netboot/generated-files.js';
+import { LabNetwork } from '../netboot/lab-network.js';
+import { netbootScript } from '../netboot/uboot-script.js';
+import type { FrameLink } from '../transports/frame-link.js';
+import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
+
+/** A frame link to a QEMU `-netdev dgram` backend on loopback: we bind hostPort, QEMU guestPort. */
+export interface QemuFrameLink extends FrameLink {
+  readonly hostPort: number;
+  readonly guestPort: number;
+}
+
+export interface NetbootEnvironment extends RunEnvironment {
+  openQemuFrameLink: () => Promise<QemuFrameLink>;
+}
+
+export interface NetbootRequest extends Omit<RunBoardRequest, 'mode' | 'netdev'> {
+  kernel: string;
+  /** U-Boot `tftpwindowsize` for the payload transfer (RFC 7440); default 1 (U-Boot's own). */
+  windowsize?: number;
+  /** U-Boot `tftptimeout` (ms, floor 1000). */
+  tftpTimeoutMs?: number;
+  /** Bytes served in place of the kernel file (e.g. the payload with its per-run config patched). */
+  payloadBytes?: Uint8Array;
+}
+
+export interface NetbootReport extends RunReport {
+  netboot: { serverIp: string; files: string[]; transfers: Array<{ file: string; bytes: number; ms: number; retransmits: number; windowsize: number; blksize: number }> };
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+/**
+ * Netboots an emulated board through our own servers: QEMU's NIC is a `-netdev dgram` link to our
+ * userspace stack (no root, no tap); our DHCP server answers U-Boot, our TFTP server serves the
+ * boot script (generated for the board: fetch the payload to its load address, jump) and the
+ * payload. Then the boot is verified on the console like any other run.
+ */
+export async function runNetboot(registry: BoardRegistry, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
+  const profile = registry.get(request.board).profile;
+  if (!profile.netboot) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
+  if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
+  const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
+  if (ELF_MAGIC.every((b, i) => payload[i] === b)) {
+    throw new UsageError(`${request.kernel} is an ELF file; U-Boot's 'go' needs the flat binary`, { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
+  }
+  const payloadName = basename(request.kernel);
+  const script = netbootScript({
+    loadAddress: profile.memory.loadAddress,
+    file: payloadName,
+    arch: profile.arch,
+    ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
+    ...(request.tftpTimeoutMs !== undefined ? { timeoutMs: request.tftpTimeoutMs } : {}),
+  });
+  const transfers: NetbootReport['netboot']['transfers'] = [];
+  const progress: ProgressSink = (e) => {
+    if (e.source === 'tftp' && e.type === 'transfer-done' && e.data) {
+      const d = e.data as { transfer: { file: string; windowsize: number; blksize: number }; bytes: number; durationMs: number; retransmits: number };
+      transfers.push({ file: d.transfer.file, bytes: d.bytes, ms: Math.round(d.durationMs), retransmits: d.retransmits, windowsize: d.transfer.windowsize, blksize: d.transfer.blksize });
+    }
+    options.progress?.(e);
+  };
+  const link = await env.openQemuFrameLink();
+  const files = { [profile.netboot.bootFile]: script, [payloadName]: payload };
+  const lab = await LabNetwork.start({ link, bootFile: profile.netboot.bootFile, files: staticFiles(files), progress });
+  try {
+    const report = await runBoard(
+      registry,
+      {
+        ...request,
+        mode: 'netboot',
+        netdev: { id: 'n0', kind: 'dgram', local: { host: '127.0.0.1', port: link.guestPort }, remote: { host: '127.0.0.1', port: link.hostPort } },
+      },
+      env,
+      { ...options, progress },
+    );
+    return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(files), transfers } };
+  } finally {
+    await lab.close();
+  }
+}
