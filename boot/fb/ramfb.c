@@ -31,7 +31,7 @@ static uint32_t read_be32(uintptr_t base) {
 }
 
 static int find_file(uintptr_t base, const char *name, uint16_t *select) {
-  bk_w16(base + 8, (uint16_t)__builtin_bswap16(FW_CFG_FILE_DIR));
+  bk_w16(base + 8, (uint16_t)bk_bswap16(FW_CFG_FILE_DIR));
   uint32_t count = read_be32(base);
   for (uint32_t i = 0; i < count && i < 1024; i++) {
     char fname[56];

@@ -33,8 +33,13 @@ static inline uint16_t bk_r16(uintptr_t a) { uint16_t v = *(volatile uint16_t *)
 static inline void bk_w8(uintptr_t a, uint8_t v) { bk_mb(); *(volatile uint8_t *)a = v; }
 static inline uint8_t bk_r8(uintptr_t a) { uint8_t v = *(volatile uint8_t *)a; bk_mb(); return v; }
 
-static inline uint32_t bk_bswap32(uint32_t v) { return __builtin_bswap32(v); }
-static inline uint64_t bk_bswap64(uint64_t v) { return __builtin_bswap64(v); }
+/* Open-coded: rv64imac has no byte-reverse instruction and Debian's riscv64-unknown-elf libgcc is
+ * built for the double-float ABI, so __builtin_bswap* would pull an unlinkable __bswapsi2. */
+static inline uint16_t bk_bswap16(uint16_t v) { return (uint16_t)(v << 8 | v >> 8); }
+static inline uint32_t bk_bswap32(uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+static inline uint64_t bk_bswap64(uint64_t v) { return (uint64_t)bk_bswap32((uint32_t)v) << 32 | bk_bswap32((uint32_t)(v >> 32)); }
 
 /* ---- freestanding libc subset (GCC may emit calls to these) ---------------------------- */
 void *memset(void *d, int c, size_t n);

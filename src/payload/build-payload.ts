@@ -131,7 +131,7 @@ export function planPayloadBuild(spec: PayloadBuildSpec, dirs: { outDir: string;
     return {
       spec, bootDir, outDir, generated, sources: gen.sources,
       tools: [tc.cc, ...(tc.linker ? [tc.linker] : [])],
-      steps: [step(tc.cc, [...common, ...tc.ldflags, '-o', efi, ...sources])],
+      steps: [step(tc.cc, [...common, ...tc.ldflags, '-o', efi, ...sources, ...tc.libs])],
       outputs: { efi, json },
     };
   }
@@ -140,7 +140,7 @@ export function planPayloadBuild(spec: PayloadBuildSpec, dirs: { outDir: string;
   return {
     spec, bootDir, outDir, generated, sources: gen.sources,
     tools: [tc.cc, tc.objcopy!],
-    steps: [step(tc.cc, [...common, '-T', join(genDir, 'link.ld'), ...tc.ldflags, '-o', elf, ...sources]), step(tc.objcopy!, ['-O', 'binary', elf, bin])],
+    steps: [step(tc.cc, [...common, '-T', join(genDir, 'link.ld'), ...tc.ldflags, '-o', elf, ...sources, ...tc.libs]), step(tc.objcopy!, ['-O', 'binary', elf, bin])],
     outputs: { elf, bin, json },
   };
 }

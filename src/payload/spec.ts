@@ -101,7 +101,8 @@ export const CONTROLLERS: Readonly<Record<DriverController, ControllerInfo>> = {
   pl061: { kind: 'gpio', arches: ['aarch64'], sources: ['gpio/pl061.c'], fn: 'bk_drv_pl061', fakeDetail: 'line=3,edge=rising' },
   'sifive-gpio': { kind: 'gpio', arches: ['riscv64'], sources: ['gpio/sifive-gpio.c'], fn: 'bk_drv_sifive_gpio', fakeDetail: 'line=10,mode=output,action=low-pulse-after-report' },
   'bcm2835-gpio': { kind: 'gpio', arches: ['aarch64'], sources: ['gpio/bcm2835-gpio.c'], fn: 'bk_drv_bcm2835_gpio', fakeDetail: 'pins=48-53,route=sdhost' },
-  ramfb: { kind: 'framebuffer', arches: MMIO_ARCHES, sources: ['fb/ramfb.c', 'common/pattern.c'], fn: 'bk_drv_ramfb', fakeDetail: 'mode=640x480x32,pattern=nonce' },
+  // aarch64 only: QEMU 7.2 riscv virt's fw_cfg has no DMA, and ramfb refuses to attach there.
+  ramfb: { kind: 'framebuffer', arches: ['aarch64'], sources: ['fb/ramfb.c', 'common/pattern.c'], fn: 'bk_drv_ramfb', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   'mailbox-fb': { kind: 'framebuffer', arches: ['aarch64'], sources: ['fb/mailbox-fb.c', 'common/pattern.c'], fn: 'bk_drv_mailbox_fb', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   gop: { kind: 'framebuffer', arches: ['x86_64'], sources: ['fb/gop.c', 'common/pattern.c'], fn: 'bk_drv_gop', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   'virtio-blk': { kind: 'storage', arches: MMIO_ARCHES, sources: ['storage/virtio-blk.c', 'storage/disk-sig.c', 'virtio/virtio-mmio.c'], fn: 'bk_drv_virtio_blk', fakeDetail: 'sig=0x00000000' },

@@ -18,6 +18,8 @@ export interface Toolchain {
   linker?: ToolRef;
   cflags: readonly string[];
   ldflags: readonly string[];
+  /** Libraries, placed after the sources so the linker resolves their references. */
+  libs: readonly string[];
 }
 
 const COMMON_CFLAGS = [
@@ -42,14 +44,17 @@ export const TOOLCHAINS: Readonly<Record<PayloadArch, Toolchain>> = {
     objcopy: { tool: 'riscv64-unknown-elf-objcopy', debianPackage: 'binutils-riscv64-unknown-elf' },
     // zicsr/zifencei are separate extensions since binutils 2.38 (RISC-V ISA manual 20191213).
     cflags: [...COMMON_CFLAGS, '-march=rv64imac_zicsr_zifencei', '-mabi=lp64', '-mcmodel=medany', '-mno-relax', '-fno-pic'],
-    ldflags: [...ELF_LDFLAGS, '-lgcc'],
+    ldflags: ELF_LDFLAGS,
+    // No libgcc: Debian's riscv64-unknown-elf libgcc is lp64d only; rv64imac needs none of it.
+    libs: [],
   },
   aarch64: {
     cc: { tool: 'aarch64-linux-gnu-gcc', debianPackage: 'gcc-aarch64-linux-gnu' },
     objcopy: { tool: 'aarch64-linux-gnu-objcopy', debianPackage: 'binutils-aarch64-linux-gnu' },
     // MMU off ⇒ all memory is Device-nGnRnE and unaligned accesses fault (ARM DDI 0487 B2.5.2).
     cflags: [...COMMON_CFLAGS, '-march=armv8-a', '-mgeneral-regs-only', '-mstrict-align', '-fno-pie'],
-    ldflags: [...ELF_LDFLAGS, '-no-pie', '-Wl,-z,max-page-size=4096', '-lgcc'],
+    ldflags: [...ELF_LDFLAGS, '-no-pie', '-Wl,-z,max-page-size=4096'],
+    libs: ['-lgcc'],
   },
   x86_64: {
     cc: { tool: 'clang', debianPackage: 'clang' },
@@ -65,5 +70,6 @@ export const TOOLCHAINS: Readonly<Record<PayloadArch, Toolchain>> = {
       '-fno-ms-extensions',
     ],
     ldflags: ['-nostdlib', '-fuse-ld=lld-link', '-Wl,-entry:efi_main', '-Wl,-subsystem:efi_application', '-Wl,-Brepro'],
+    libs: [],
   },
 };

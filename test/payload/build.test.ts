@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolMissingError, UsageError } from '../../src/core/errors.js';
 import { buildPayload, defaultBootDir, planPayloadBuild } from '../../src/payload/build-payload.js';
 import { findConfigBlock } from '../../src/payload/config-block.js';
-import type { PayloadBuildSpec } from '../../src/payload/spec.js';
+import { CONTROLLERS } from '../../src/payload/spec.js';
+import type { DriverController, PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import type { Spawner } from '../../src/transports/spawner.js';
 import { HIFIVE_UNLEASHED, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, RPI3B, X86_KIOSK } from './helpers/boards.js';
@@ -113,4 +114,18 @@ describe('buildPayload', () => {
     for (const d of RPI3B.drivers) expect(gen).toContain(`0x${d.base.toString(16)}ull`);
     expect(plan.steps.map((s) => s.tool.tool)).toEqual(['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-objcopy']);
   });
+
+  for (const [base, present] of [
+    [QEMU_RISCV64_VIRT, haveRiscv],
+    [RPI3B, haveA64],
+    [X86_KIOSK, haveEfi],
+  ] as const) {
+    it.skipIf(!present)(`compiles and links every ${base.arch} controller it offers`, async () => {
+      const drivers = (Object.keys(CONTROLLERS) as DriverController[])
+        .filter((c) => CONTROLLERS[c].arches.includes(base.arch) && (CONTROLLERS[c].kind !== 'uart' || c === base.console.type))
+        .map((controller) => ({ kind: CONTROLLERS[controller].kind, controller, base: 0x1000_0000 }));
+      const built = await buildPayload({ ...base, board: `all-${base.arch.replace("_", "-")}`, drivers }, { spawner, outDir: join(dir, `all-${base.arch}`) });
+      expect(built.manifest.sources.length).toBeGreaterThan(5);
+    }, 60_000);
+  }
 });

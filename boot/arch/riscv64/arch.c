@@ -18,7 +18,7 @@ struct sbiret {
 };
 
 /* SBI calling convention (RISC-V SBI spec v1.0 §3): a7 = EID, a6 = FID, result in a0/a1. */
-static struct sbiret sbi_call(long eid, long fid, long a0, long a1) {
+__attribute__((unused)) static struct sbiret sbi_call(long eid, long fid, long a0, long a1) {
   register long r0 __asm__("a0") = a0;
   register long r1 __asm__("a1") = a1;
   register long r6 __asm__("a6") = fid;
