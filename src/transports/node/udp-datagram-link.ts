@@ -16,9 +16,6 @@ export interface UdpNetworkOptions {
 export class UdpDatagramLink implements DatagramLink {
   private handler: ((d: Datagram) => void) | undefined;
   private closed = false;
-  /** Sends not yet handed to the kernel: `close` waits for them so a last ACK is not lost. */
-  private pending = 0;
-  private drained: (() => void) | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -67,14 +64,10 @@ export class UdpDatagramLink implements DatagramLink {
 
   send(data: Uint8Array, to: DatagramAddress): Promise<void> {
     if (this.closed) return Promise.reject(new BoardkitError('E_LINK_CLOSED', 'infrastructure', 'UDP link is closed'));
-    this.pending++;
-    return new Promise((resolve) => {
-      // Send failures (ENOBUFS, unreachable) are datagram loss: TFTP recovers by timeout.
-      this.socket.send(data, to.port, to.address, () => {
-        if (--this.pending === 0) this.drained?.();
-        resolve();
-      });
-    });
+    // No completion callback: Node then skips a per-datagram completion round trip, which is most
+    // of the cost of lock-step TFTP. Failures (ENOBUFS, unreachable) are loss; TFTP recovers by timeout.
+    this.socket.send(data, to.port, to.address);
+    return Promise.resolve();
   }
 
   onMessage(handler: (dgram: Datagram) => void): void {
@@ -84,7 +77,9 @@ export class UdpDatagramLink implements DatagramLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    // dgram resolves the address on process.nextTick before sending; closing first would drop a
+    // datagram just sent (a last ACK or ERROR). setImmediate runs after all pending nextTicks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }
