@@ -96,4 +96,33 @@ describe.skipIf(missing)('payload on QEMU raspi3b', () => {
     expect(() => checkStorageReport(r.report, r.sig)).toThrow(/the host wrote/);
     expect(framebufferProven(r.screen, r.nonce)).toBe(false); // no screen surface, or not this run's pattern
   }, 60_000);
+
+  it('the console UART is the one the serial map says: mini UART on index 1, PL011 (disable-bt) on index 0', async () => {
+    const miniOnly: PayloadBuildSpec = { ...RPI3B, drivers: [RPI3B.drivers[0]!] };
+    const pl011: PayloadBuildSpec = {
+      ...RPI3B,
+      console: { type: 'pl011', base: 0x3f20_1000, baud: 115200 },
+      drivers: [{ kind: 'uart', controller: 'pl011', base: 0x3f20_1000 }],
+    };
+    const run = async (spec: PayloadBuildSpec, tag: string, serial: string[]) => {
+      const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
+      const kernel = join(dir, `${tag}-kernel8.img`);
+      const nonce = newNonce();
+      await writeFile(kernel, patchConfigBlock(await readFile(built.bin!.path), { nonce }));
+      const s = await QemuSession.start(spawner, QEMU, ['-M', 'raspi3b', '-nodefaults', '-display', 'none', ...serial, '-kernel', kernel]);
+      sessions.push(s);
+      try {
+        await s.waitFor(/BOARDKIT result=\w+/, 5_000).catch(() => undefined); // silence is the expected outcome on the wrong port
+      } finally {
+        await s.stop();
+      }
+      return { report: parseBootReport(s.output), nonce };
+    };
+    const onIndex1 = await run(miniOnly, 'mini-1', ['-serial', 'null', '-serial', 'stdio']);
+    checkBootReport(onIndex1.report, miniOnly, onIndex1.nonce);
+    const onIndex0 = await run(pl011, 'pl011-0', ['-serial', 'stdio', '-serial', 'null']);
+    checkBootReport(onIndex0.report, pl011, onIndex0.nonce);
+    const wrongPort = await run(miniOnly, 'mini-0', ['-serial', 'stdio', '-serial', 'null']);
+    expect(wrongPort.report.lines).toEqual([]); // the mini UART is not on serial index 0
+  }, 60_000);
 });
