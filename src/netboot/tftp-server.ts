@@ -225,6 +225,10 @@ export class TftpServer {
       upload?.abort();
       throw new TftpFileError(neg.code, neg.message);
     }
+    if (upload && neg.tsizeValue !== undefined && neg.tsizeValue > (o.maxUploadBytes ?? 64 * 1024 * 1024)) {
+      upload.abort();
+      throw new TftpFileError(ErrorCode.DISK_FULL, 'announced upload size exceeds the limit');
+    }
     let link: DatagramLink;
     try {
       link = await o.network.bind({ address: this.listenLink!.local.address, port: 0 });

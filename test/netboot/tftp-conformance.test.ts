@@ -192,6 +192,13 @@ describe('error paths, checked on the wire', () => {
     await c.link.close();
   });
 
+  it('3 allocation exceeded: a WRQ announcing more than the upload limit', async () => {
+    const c = await rawClient();
+    await c.send(encodeRequest('WRQ', 'huge.bin', 'octet', [['tsize', String(1024 ** 3)]]));
+    expect(errorOf(await c.next()).code).toBe(3);
+    await c.link.close();
+  });
+
   it('4 illegal operation: unknown opcode, unknown mode, DATA to the request port', async () => {
     const c = await rawClient();
     await c.send(Uint8Array.of(0, 9, 1, 2));
