@@ -78,6 +78,22 @@ const controller = z.strictObject({
   firmwareConfig: z.array(z.string()).optional(),
   /** The QEMU -device that provides it under emulation (e.g. virtio-blk-device, ramfb). */
   qemuDevice: z.string().optional(),
+  /** The reference payload driver for it (boot/; `src/payload/spec.ts` CONTROLLERS); default: name. */
+  driver: z.string().optional(),
+  /** What that driver needs to know beyond the base address. */
+  params: z
+    .strictObject({
+      /** virtio-mmio: transports to scan from base, and their spacing. */
+      slots: z.number().int().positive().optional(),
+      stride: z.number().int().positive().optional(),
+      /** gpio: the line the payload watches or drives. */
+      line: z.number().int().nonnegative().optional(),
+      /** bcm2835-gpio: which SD host GPIO 48-53 route the card to. */
+      sdRoute: z.enum(['sdhost', 'sdhci']).optional(),
+      width: z.number().int().positive().optional(),
+      height: z.number().int().positive().optional(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });
 
@@ -93,6 +109,15 @@ const drivers = z.strictObject({
   framebuffer: driverEntry,
   storage: driverEntry,
   ethernet: driverEntry,
+});
+
+/** How the reference payload is built and ends on this board. */
+const payload = z.strictObject({
+  format: z.enum(['elf+bin', 'efi']).default('elf+bin'),
+  /** How it powers off when the host asks (config block flag). */
+  exit: z.enum(['sbi-srst', 'psci-hvc', 'psci-smc', 'efi-reset', 'none']).default('none'),
+  /** riscv64: the `time` CSR frequency (the DTB's timebase-frequency). */
+  timerHz: z.number().int().positive().optional(),
 });
 
 const storage = z.strictObject({
@@ -214,6 +239,7 @@ export const boardProfileSchema = z.strictObject({
   firmwareConfig: firmwareConfig.optional(),
   console: consoleSpec,
   drivers,
+  payload: payload.optional(),
   storage,
   flash: z.array(flashMethod).min(1),
   netboot: netboot.optional(),
@@ -231,6 +257,7 @@ export type EmulationRecipe = z.infer<typeof emulation>;
 export type EmulationModeSpec = z.infer<typeof emulationMode>;
 export type Quirk = z.infer<typeof quirk>;
 export type VerifySpec = z.infer<typeof verify>;
+export type PayloadFacts = z.infer<typeof payload>;
 export type FlashMethod = (typeof FLASH_METHODS)[number];
 
 /** The JSON Schema written to boards/board.schema.json (editors validate profiles with it). */
