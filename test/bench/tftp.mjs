@@ -108,18 +108,20 @@ try {
   const results = [];
   for (const c of cases) {
     const row = { case: c.label };
-    for (const server of servers) {
-      const rates = [];
-      for (let i = 0; i < REPS; i++) {
+    const rates = Object.fromEntries(servers.map((s) => [s.name, []]));
+    // Round-robin over the servers in each repetition, so load from other processes on a shared
+    // machine hits all of them alike instead of whichever ran first.
+    for (let i = 0; i < REPS; i++) {
+      for (const server of servers) {
         const out = join(outDir, `${server.name}.img`);
         const s = await fetch(server, c.blksize, c.windowsize, out);
         const got = createHash('sha256').update(readFileSync(out)).digest('hex');
         if (got !== want) throw new Error(`${server.name} ${c.label}: sha256 mismatch`);
         rmSync(out);
-        rates.push(MIB / s);
+        rates[server.name].push(MIB / s);
       }
-      row[server.name] = median(rates);
     }
+    for (const server of servers) row[server.name] = median(rates[server.name]);
     results.push(row);
     console.log(JSON.stringify(row));
   }
