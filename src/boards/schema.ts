@@ -90,6 +90,13 @@ const controller = z.strictObject({
       line: z.number().int().nonnegative().optional(),
       /** bcm2835-gpio: which SD host GPIO 48-53 route the card to. */
       sdRoute: z.enum(['sdhost', 'sdhci']).optional(),
+      /**
+       * gpio: how the host proves the line works. powerdown-edge: the host pulses the line
+       * (QMP system_powerdown) after the payload says it waits; reset-event: the payload drives a
+       * line wired to reset and a QMP RESET follows; sd-route: the pin functions route the SD card,
+       * so reading the card through the routed controller proves the writes.
+       */
+      oracle: z.enum(['powerdown-edge', 'reset-event', 'sd-route']).optional(),
       width: z.number().int().positive().optional(),
       height: z.number().int().positive().optional(),
     })

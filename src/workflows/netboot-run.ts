@@ -6,6 +6,7 @@ import type { ProgressSink } from '../core/progress.js';
 import { staticFiles } from '../netboot/generated-files.js';
 import { LabNetwork } from '../netboot/lab-network.js';
 import { netbootScript } from '../netboot/uboot-script.js';
+import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
 
@@ -27,6 +28,10 @@ export interface NetbootRequest extends Omit<RunBoardRequest, 'mode' | 'netdev'>
   tftpTimeoutMs?: number;
   /** Bytes served in place of the kernel file (e.g. the payload with its per-run config patched). */
   payloadBytes?: Uint8Array;
+  /** Probability of dropping each frame on the link, both ways (seeded: reproducible). */
+  netLoss?: number;
+  /** Every frame the board sends on the lab link (e.g. the payload's UDP report). */
+  onFrame?: (frame: Uint8Array) => void;
 }
 
 export interface NetbootReport extends RunReport {
@@ -65,14 +70,17 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
     }
     options.progress?.(e);
   };
-  const link = await env.openQemuFrameLink();
+  const raw = await env.openQemuFrameLink();
+  const link = request.netLoss ? withFrameLoss(raw, { loss: request.netLoss, seed: 7 }) : raw;
   const files = { [profile.netboot.bootFile]: script, [payloadName]: payload };
   const lab = await LabNetwork.start({ link, bootFile: profile.netboot.bootFile, files: staticFiles(files), progress });
+  const unsubscribe = request.onFrame ? lab.stack.onFrame((f) => request.onFrame!(f.slice())) : undefined;
   try {
+    const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, ...rest } = request;
     const report = await runBoard(
       registry,
       {
-        ...request,
+        ...rest,
         mode: 'netboot',
         netdev: { id: 'n0', kind: 'dgram', local: { host: '127.0.0.1', port: link.guestPort }, remote: { host: '127.0.0.1', port: link.hostPort } },
       },
@@ -81,6 +89,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
     );
     return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(files), transfers } };
   } finally {
+    unsubscribe?.();
     await lab.close();
   }
 }

@@ -1,3 +1,6 @@
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BoardRegistry } from '../boards/registry.js';
 import type { BoardProfile, DriverKind, EmulationMode } from '../boards/schema.js';
 import { resolveArtifact } from '../artifacts/resolve-artifact.js';
@@ -6,6 +9,7 @@ import { BoardkitError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
 import { ConsoleSession } from '../console/console-session.js';
+import { parseReportLine } from '../console/report-line.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
 import { machineFromProfile, markersForMode } from '../emulator/profile-machine.js';
 import { startQemu, type RunningQemu } from '../emulator/qemu-runner.js';
@@ -39,6 +43,8 @@ export interface RunBoardRequest {
   logFile?: string;
   /** Extra boot-spec items (e.g. the payload's expected driver reports). */
   expectedSets?: BootSpec['expectedSets'];
+  /** Stages after the mode's own (e.g. the payload's `result=` line). */
+  extraMarkers?: BootSpec['markers'];
   /** Called once the machine runs and the console is attached (host-side oracles hook in here). */
   whileRunning?: (ctx: { vm: RunningQemu; console: ConsoleSession; profile: BoardProfile; signal: AbortSignal }) => Promise<void>;
 }
@@ -61,9 +67,26 @@ export class InfrastructureError extends BoardkitError {
   }
 }
 
+/**
+ * A marker can match before its line has fully arrived; the report shows whole lines, so each
+ * timeline and report line is completed from the console text once the run is over.
+ */
+function completeLines(boot: BootResult, text: string, prefix: string): BootResult {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const complete = (partial: string) => lines.find((l) => l.startsWith(partial.trimEnd()) && l.length >= partial.length) ?? partial;
+  return {
+    ...boot,
+    timeline: boot.timeline.map((s) => ({ ...s, line: complete(s.line) })),
+    reports: lines.flatMap((l) => {
+      const r = parseReportLine(l, prefix);
+      return r ? [r] : [];
+    }),
+  };
+}
+
 /** The boot spec of a mode: its stage markers, the profile's failure patterns that can arm in it. */
-export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expectedSets: BootSpec['expectedSets'] = []): BootSpec {
-  const markers = markersForMode(profile, mode).map((m) => ({ stage: m.stage, pattern: m.pattern, timeoutMs: m.timeoutMs }));
+export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expectedSets: BootSpec['expectedSets'] = [], extraMarkers: BootSpec['markers'] = []): BootSpec {
+  const markers = [...markersForMode(profile, mode).map((m) => ({ stage: m.stage, pattern: m.pattern, timeoutMs: m.timeoutMs })), ...extraMarkers];
   const stages = new Set(markers.map((m) => m.stage));
   const failures = profile.verify.failures
     .filter((f) => f.after === undefined || stages.has(f.after))
@@ -85,7 +108,7 @@ export async function runBoard(
   const progress = options.progress ?? noProgress;
   const started = performance.now();
   const profile = registry.get(request.board).profile;
-  const spec0 = bootSpecFor(profile, request.mode, request.expectedSets);
+  const spec0 = bootSpecFor(profile, request.mode, request.expectedSets, request.extraMarkers);
 
   progress({ source: 'run', type: 'start', message: `resolving firmware for ${profile.id} (${request.mode})` });
   const manifests = loadManifests(env.manifestDir);
@@ -100,12 +123,27 @@ export async function runBoard(
   ]);
   for (const id of ids) paths.set(id, await resolveArtifact(id, { cacheDir: env.cacheDir, manifests }));
 
+  // A firmware that boots from a FAT disk (UEFI) gets the kernel as \EFI\BOOT\BOOTX64.EFI of a directory disk.
+  let espDir: string | undefined;
+  if (mode?.drive === 'fat-dir' && request.kernel && !request.fatDir) {
+    espDir = await mkdtemp(join(tmpdir(), 'boardkit-esp-'));
+    await mkdir(join(espDir, 'EFI', 'BOOT'), { recursive: true });
+    await copyFile(request.kernel, join(espDir, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+  }
+  const fatDir = request.fatDir ?? espDir;
+  try {
+    return await bootAndVerify();
+  } finally {
+    if (espDir) await rm(espDir, { recursive: true, force: true });
+  }
+
+  async function bootAndVerify(): Promise<RunReport> {
   const machine = machineFromProfile(profile, {
     mode: request.mode,
     artifactPath: (id) => paths.get(id)!,
     ...(request.kernel ? { payload: request.kernel } : {}),
     ...(request.image ? { image: request.image } : {}),
-    ...(request.fatDir ? { fatDir: request.fatDir } : {}),
+    ...(fatDir ? { fatDir } : {}),
     ...(request.drivers ? { drivers: request.drivers } : {}),
     ...(request.netdev ? { netdev: request.netdev } : {}),
     ...(request.gdbPort !== undefined ? { gdbPort: request.gdbPort } : {}),
@@ -138,9 +176,22 @@ export async function runBoard(
     progress({ source: 'run', type: 'progress', message: `console attached at ${vm.consolePath}; running (${vm.accel}, timeouts x${vm.timeoutMultiplier})` });
     const verifying = verifyBoot(session, spec0, { signal, timeoutMultiplier: vm.timeoutMultiplier });
     await vm.resume();
-    const oracles = request.whileRunning?.({ vm, console: session, profile, signal });
-    const boot = await verifying;
-    if (oracles) await oracles;
+    // Host-side oracles run beside verification; a failed boot stops them at once, a passed one
+    // gives them a bounded grace to finish (a screendump after the last line, a RESET event).
+    const hooks = new AbortController();
+    const hookSignal = AbortSignal.any([signal, hooks.signal]);
+    const oracles = request.whileRunning?.({ vm, console: session, profile, signal: hookSignal })?.catch((err: unknown) => {
+      if (!hookSignal.aborted) throw err;
+    });
+    const verified = await verifying;
+    if (!verified.ok) hooks.abort();
+    const grace = setTimeout(() => hooks.abort(), 15_000 * vm.timeoutMultiplier);
+    try {
+      if (oracles) await oracles;
+    } finally {
+      clearTimeout(grace);
+    }
+    const boot = completeLines(verified, session.textBetween(0), profile.verify.reportPrefix);
     for (const s of boot.timeline) progress({ source: 'run', type: 'stage', message: `${s.stage} at ${s.atMs} ms`, data: { ...s } });
     return {
       ok: boot.ok,
@@ -156,5 +207,6 @@ export async function runBoard(
     await link?.close().catch(() => {});
     await log?.close().catch(() => {});
     await vm.shutdown();
+  }
   }
 }

@@ -9,6 +9,7 @@ interface RunArgs extends GlobalArgs {
   image?: string;
   'firmware-only'?: boolean;
   netboot?: boolean;
+  drivers?: string[];
   'tftp-windowsize'?: number;
   'tftp-timeout'?: number;
   timeout?: number;
@@ -25,6 +26,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('kernel', { alias: 'k', type: 'string', describe: 'Payload/kernel to boot (ELF or flat binary)' })
       .option('image', { type: 'string', describe: 'Disk image to attach as the board\'s boot medium' })
       .option('firmware-only', { type: 'boolean', describe: 'Boot the firmware chain alone (e.g. OpenSBI + U-Boot) and verify its banners' })
+      .option('drivers', { alias: 'd', type: 'string', array: true, describe: 'Reference payload: driver set to verify with host oracles (default: from payload.json beside --kernel)' })
       .option('netboot', { type: 'boolean', describe: 'Netboot --kernel through our DHCP+TFTP over a userspace network link (no root, no tap)' })
       .option('tftp-windowsize', { type: 'number', describe: 'With --netboot: U-Boot tftpwindowsize for the payload (RFC 7440)' })
       .option('tftp-timeout', { type: 'number', describe: 'With --netboot: U-Boot tftptimeout in ms (>= 1000)' })
@@ -38,7 +40,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         return true;
       })
       .example('$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console')
-      .example('$0 run -b qemu-aarch64-virt -k out/payload.elf --json', 'Boot a payload; JSON timeline and verdict')
+      .example('$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', 'The reference payload: every driver proven by a host-side oracle')
+      .example('$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', 'Any kernel: the profile\'s boot markers; JSON timeline and verdict')
       .example('$0 run -b qemu-riscv64-virt --netboot -k out/payload.bin --tftp-windowsize 16', 'U-Boot in QEMU netboots the payload from boardkit\'s DHCP+TFTP')
       .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed).'),
   handler: async (argv) => {
@@ -72,6 +75,27 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         ctx,
         `run ${argv.board} (${mode})`,
         async (progress) => {
+          const { existsSync, statSync } = await import('node:fs');
+          const { dirname, join } = await import('node:path');
+          const k = argv.kernel;
+          const isPayload = k !== undefined && (argv.drivers !== undefined || existsSync(join(existsSync(k) && statSync(k).isDirectory() ? k : dirname(k), 'payload.json')));
+          if (isPayload && (mode === 'kernel' || mode === 'netboot')) {
+            const [{ runPayload }, { openQemuDgramFrameLink }, { parseDrivers }] = await Promise.all([
+              import('../../workflows/payload-run.js'),
+              import('../../transports/node/qemu-dgram-frame-link.js'),
+              import('./payload.js'),
+            ]);
+            const drivers = parseDrivers(argv.drivers);
+            const request = {
+              ...common,
+              kernel: k!,
+              netboot: mode === 'netboot',
+              ...(drivers ? { drivers } : {}),
+              ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
+              ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
+            };
+            return runPayload(registry, request, { ...env, openQemuFrameLink: openQemuDgramFrameLink }, { signal: abort.signal, progress });
+          }
           if (mode !== 'netboot') {
             const request = { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) };
             return runBoard(registry, request, env, { signal: abort.signal, progress });

@@ -1,8 +1,13 @@
 import type { BootResult } from '../../console/boot-verifier.js';
 import type { RunReport } from '../../workflows/run-board.js';
 
-export function renderRunReport(r: RunReport): string {
-  return `${r.board} (${r.mode}) on QEMU, ${r.accel.toUpperCase()}, stage timeouts x${r.timeoutMultiplier}\n${renderBootResult(r.boot, r.ok, r.durationMs)}`;
+export function renderRunReport(r: RunReport & { oracles?: Array<{ driver: string; oracle: string; ok: boolean; detail: string }>; consoleOk?: boolean }): string {
+  const head = `${r.board} (${r.mode}) on QEMU, ${r.accel.toUpperCase()}, stage timeouts x${r.timeoutMultiplier}`;
+  if (!r.oracles) return `${head}\n${renderBootResult(r.boot, r.ok, r.durationMs)}`;
+  const lines = [head, renderBootResult(r.boot, r.consoleOk ?? r.ok, r.durationMs).split('\n').filter((l) => !/^PASS /.test(l)).join('\n'), 'host-side oracles:'];
+  for (const o of r.oracles) lines.push(`  ${o.ok ? 'ok  ' : 'FAIL'} ${o.driver.padEnd(11)} ${o.oracle.padEnd(18)} ${o.detail}`);
+  lines.push(r.ok ? `PASS in ${(r.durationMs / 1000).toFixed(1)} s: the report is complete and every oracle agrees` : 'FAIL: the payload report and the host-side oracles do not all agree');
+  return lines.join('\n');
 }
 
 /** Timeline, driver reports and the verdict; on failure the stage, why, and the last lines. */

@@ -1,0 +1,65 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../core/errors.js';
+import { makeContext, type GlobalArgs } from '../context.js';
+
+const KINDS = ['uart', 'gpio', 'framebuffer', 'storage', 'ethernet'] as const;
+
+interface BuildArgs extends GlobalArgs {
+  board: string;
+  drivers?: string[];
+  output?: string;
+  'test-only-fake-ok'?: boolean;
+}
+
+/** `--drivers uart,gpio` and `--drivers uart gpio` both work. */
+export function parseDrivers(values: readonly string[] | undefined): Array<(typeof KINDS)[number]> | undefined {
+  if (!values) return undefined;
+  const kinds = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const bad = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
+  if (bad.length) throw new UsageError(`unknown driver kind(s): ${bad.join(', ')}`, { hint: `driver kinds: ${KINDS.join(', ')}` });
+  return kinds as Array<(typeof KINDS)[number]>;
+}
+
+const build: CommandModule<GlobalArgs, BuildArgs> = {
+  command: 'build',
+  describe: "Build the reference payload (boot/) for a board's driver set with the Debian cross toolchain",
+  builder: (y) =>
+    (y as Argv<GlobalArgs>)
+      .option('board', { alias: 'b', type: 'string', demandOption: true, describe: 'Board id' })
+      .option('drivers', { alias: 'd', type: 'string', array: true, describe: `Driver set (default: all the board supports): ${KINDS.join(',')}` })
+      .option('output', { alias: 'o', type: 'string', describe: 'Output directory (default out/payload-<board>)' })
+      .option('test-only-fake-ok', { type: 'boolean', hidden: true, describe: 'TEST ONLY: drivers print ok without doing the work' })
+      .example('$0 payload build -b qemu-aarch64-virt', 'ELF + flat binary + payload.json with every driver the board supports')
+      .example('$0 payload build -b rpi3b -d uart,gpio -o out/pi', 'A smaller driver set')
+      .epilogue('Outputs are reproducible: the same inputs give the same bytes. Boot it with `boardkit run --board B --kernel OUT_DIR`.'),
+  handler: async (argv) => {
+    const ctx = makeContext(argv);
+    const [{ buildBoardPayload }, { loadBoardRegistry }, { knownArtifactIds }, { NodeSpawner }, { withTask }] = await Promise.all([
+      import('../../workflows/payload-build.js'),
+      import('../../workflows/boards.js'),
+      import('../../workflows/firmware-ids.js'),
+      import('../../transports/node/node-spawner.js'),
+      import('../render/tasks.js'),
+    ]);
+    const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
+    const drivers = parseDrivers(argv.drivers);
+    const outDir = argv.output ?? `out/payload-${argv.board}`;
+    const result = await withTask(ctx, `payload build ${argv.board}`, (progress) =>
+      buildBoardPayload(registry, { board: argv.board, outDir, ...(drivers ? { drivers } : {}), ...(argv['test-only-fake-ok'] ? { testOnlyFakeOk: true } : {}) }, { spawner: new NodeSpawner() }, { progress }),
+    );
+    if (ctx.json) ctx.output.json(result);
+    else {
+      const lines = [`payload for ${result.manifest.board} (${result.manifest.arch}, drivers ${result.manifest.spec.drivers.map((d) => d.kind).join(',')}) in ${outDir}`];
+      for (const f of [result.elf, result.bin, result.efi]) if (f) lines.push(`  ${f.path}  ${f.size} bytes  sha256 ${f.sha256.slice(0, 16)}…`);
+      lines.push(`  ${result.json}`);
+      ctx.output.out(lines.join('\n'));
+    }
+  },
+};
+
+export const payloadCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'payload',
+  describe: 'The reference bare-metal payload: build it for a board and driver set',
+  builder: (y) => y.command([build] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name a payload subcommand: build'),
+  handler: () => {},
+};

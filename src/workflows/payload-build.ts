@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import type { BoardRegistry } from '../boards/registry.js';
+import type { DriverKind } from '../boards/schema.js';
+import type { ProgressSink } from '../core/progress.js';
+import { buildPayload, type PayloadBuildResult } from '../payload/build-payload.js';
+import { payloadSpecFor } from '../payload/from-profile.js';
+import type { Spawner } from '../transports/spawner.js';
+
+export interface PayloadBuildRequest {
+  board: string;
+  /** Default: every driver kind the board supports. */
+  drivers?: readonly DriverKind[];
+  outDir: string;
+  /** TEST ONLY: drivers claim ok without doing the work (proves the host oracles catch it). */
+  testOnlyFakeOk?: boolean;
+}
+
+/** Builds the reference payload for a board's driver set, from its profile, with the cross toolchain. */
+export async function buildBoardPayload(
+  registry: BoardRegistry,
+  request: PayloadBuildRequest,
+  env: { spawner: Spawner },
+  options: { progress?: ProgressSink; signal?: AbortSignal } = {},
+): Promise<PayloadBuildResult> {
+  const profile = registry.get(request.board).profile;
+  const spec = payloadSpecFor(profile, request.drivers, request.testOnlyFakeOk ? { testOnlyFakeOk: true } : {});
+  return buildPayload(spec, { spawner: env.spawner, outDir: resolve(request.outDir), ...(options.progress ? { progress: options.progress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+}

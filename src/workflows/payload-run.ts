@@ -1,0 +1,286 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { BoardRegistry } from '../boards/registry.js';
+import type { BoardProfile, DriverKind } from '../boards/schema.js';
+import { UsageError } from '../core/errors.js';
+import type { ProgressSink } from '../core/progress.js';
+import type { PayloadManifest } from '../payload/build-payload.js';
+import { newNonce, patchConfigBlock } from '../payload/config-block.js';
+import { checkStorageReport, createFixtureDisk, randomDiskSignature } from '../payload/disk-signature.js';
+import { comparePattern } from '../payload/fb-pattern.js';
+import { payloadSpecFor } from '../payload/from-profile.js';
+import { checkGpioEdgeAfterTrigger, checkResetAfterGpio } from '../payload/gpio-oracle.js';
+import { checkReportNonce, nonceHex, parseBootReport } from '../payload/report.js';
+import type { PayloadBuildSpec } from '../payload/spec.js';
+import { checkEthernetFrames } from '../payload/udp-report.js';
+import type { BootSpec } from '../console/boot-verifier.js';
+import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
+import { runNetboot, type NetbootEnvironment } from './netboot-run.js';
+
+/** The NIC address QEMU gives the first virtio-net device; the payload reports from it. */
+const GUEST_MAC = '52:54:00:12:34:56';
+const REPORT_PORT = 40001;
+
+export interface PayloadRunRequest {
+  board: string;
+  /** The payload: its ELF, flat binary, or EFI file, or the directory `payload build` wrote. */
+  kernel: string;
+  /** Driver set to verify (default: what the payload was built with, from payload.json). */
+  drivers?: readonly DriverKind[];
+  netboot?: boolean;
+  windowsize?: number;
+  tftpTimeoutMs?: number;
+  /** Loss injected on the netboot link (tests). */
+  netLoss?: number;
+  timeoutMs?: number;
+  logFile?: string;
+  gdbPort?: number;
+  /** Patch this nonce instead of a fresh one (tests of the stale-nonce check). */
+  nonce?: Uint8Array;
+  /** The nonce the host expects in the report (default: the one it patched). */
+  expectNonce?: Uint8Array;
+}
+
+export interface OracleVerdict {
+  driver: DriverKind | 'report';
+  oracle: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PayloadRunReport extends RunReport {
+  nonce: string;
+  drivers: DriverKind[];
+  oracles: OracleVerdict[];
+  /** The boot passed on the console AND every host-side oracle agrees. */
+  ok: boolean;
+  consoleOk: boolean;
+}
+
+interface LocatedPayload {
+  file: string;
+  kind: 'elf' | 'bin' | 'efi';
+  manifest?: PayloadManifest;
+}
+
+/** Finds the file to boot and the payload.json beside it (the driver set it was built with). */
+async function locatePayload(path: string, profile: BoardProfile, netboot: boolean): Promise<LocatedPayload> {
+  const isDir = (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+  const dir = isDir ? path : dirname(path);
+  const manifestPath = join(dir, 'payload.json');
+  const manifest = existsSync(manifestPath) ? (JSON.parse(await readFile(manifestPath, 'utf8')) as PayloadManifest) : undefined;
+  if (manifest && manifest.board !== profile.id) {
+    throw new UsageError(`${manifestPath} was built for '${manifest.board}', not '${profile.id}'`, { hint: `boardkit payload build --board ${profile.id}` });
+  }
+  if (!isDir) {
+    const kind = path.endsWith('.efi') || path.endsWith('.EFI') ? 'efi' : path.endsWith('.elf') ? 'elf' : 'bin';
+    return { file: path, kind, ...(manifest ? { manifest } : {}) };
+  }
+  if (!manifest) throw new UsageError(`${path} has no payload.json`, { hint: 'pass the payload file, or a directory written by `boardkit payload build`' });
+  // Flat images where a loader expects them: netboot `go`, and firmware that loads kernel8.img.
+  const wantBin = netboot || profile.bootProtocol === 'rpi-firmware';
+  const pick = manifest.files.efi ? 'efi' : wantBin ? 'bin' : 'elf';
+  const f = manifest.files[pick];
+  if (!f) throw new UsageError(`${manifestPath} lists no ${pick} file`);
+  return { file: join(dir, f.name), kind: pick, manifest };
+}
+
+function kindsOf(spec: PayloadBuildSpec | undefined, requested: readonly DriverKind[] | undefined): DriverKind[] {
+  if (requested) return [...requested];
+  return spec ? spec.drivers.map((d) => d.kind) : ['uart'];
+}
+
+/**
+ * Boots the reference payload on an emulated board and passes only when the payload's report is
+ * complete (one `driver=X status=ok` per driver of the set, `result=pass`, this run's nonce) AND
+ * every host-side oracle agrees: storage (a random disk signature the host wrote), Ethernet (the
+ * nonce in a broadcast UDP frame on the link), framebuffer (a screendump matching the nonce
+ * pattern), GPIO (an effect the host causes or observes, as the profile says).
+ */
+export async function runPayload(
+  registry: BoardRegistry,
+  request: PayloadRunRequest,
+  env: NetbootEnvironment,
+  options: { progress?: ProgressSink; signal?: AbortSignal } = {},
+): Promise<PayloadRunReport> {
+  const profile = registry.get(request.board).profile;
+  const netboot = request.netboot ?? false;
+  const located = await locatePayload(request.kernel, profile, netboot);
+  const kinds = kindsOf(located.manifest?.spec, request.drivers);
+  // Validates the set against the board (unsupported drivers are a usage error naming why).
+  const spec = payloadSpecFor(profile, kinds);
+  const gpio = spec.drivers.find((d) => d.kind === 'gpio');
+  const gpioOracle = profile.drivers.gpio.controllers?.[0]?.params?.oracle;
+  const fb = spec.drivers.find((d) => d.kind === 'framebuffer');
+
+  const work = await mkdtemp(join(tmpdir(), 'boardkit-payload-run-'));
+  try {
+    const nonce = request.nonce ?? newNonce();
+    const expectNonce = request.expectNonce ?? nonce;
+    const patched = patchConfigBlock(new Uint8Array(await readFile(located.file)), {
+      nonce,
+      mac: GUEST_MAC,
+      ip: '192.0.2.15',
+      peerIp: '255.255.255.255',
+      srcPort: REPORT_PORT - 1,
+      peerPort: REPORT_PORT,
+      ...(gpio ? { gpioWaitMs: 20_000 } : {}),
+    });
+
+    let kernel: string | undefined = join(work, basename(located.file));
+    let fatDir: string | undefined;
+    if (located.kind === 'efi') {
+      fatDir = join(work, 'esp');
+      await mkdir(join(fatDir, 'EFI', 'BOOT'), { recursive: true });
+      await writeFile(join(fatDir, 'EFI', 'BOOT', 'BOOTX64.EFI'), patched);
+      kernel = undefined;
+    } else await writeFile(kernel, patched);
+
+    let image: string | undefined;
+    let signature: number | undefined;
+    if (kinds.includes('storage')) {
+      signature = randomDiskSignature();
+      image = join(work, 'disk.img');
+      await createFixtureDisk(env.spawner, image, 1 << 20, signature);
+    }
+
+    const frames: Uint8Array[] = [];
+    const expectedSets: BootSpec['expectedSets'] = [
+      { name: 'drivers', items: kinds.map((k) => ({ name: k, pattern: `BOARDKIT driver=${k} status=ok` })), before: 'result' },
+    ];
+    let consoleText = '';
+    let triggeredAt = -1;
+    let screen: { width: number; height: number; data: Uint8Array } | undefined;
+    let events: ReadonlyArray<{ event: string }> = [];
+    const whileRunning: Parameters<typeof runBoard>[1]['whileRunning'] = async ({ vm, console: session, signal }) => {
+      const limit = { signal, timeoutMs: 120_000 * vm.timeoutMultiplier };
+      const cursor = session.cursor('start');
+      try {
+        if (gpio && gpioOracle === 'powerdown-edge') {
+          const m = await cursor.expect([/BOARDKIT gpio=waiting/, /BOARDKIT result=/], limit).catch(() => undefined);
+          if (m?.index === 0) {
+            triggeredAt = session.textBetween(0).length;
+            await vm.powerdown();
+          }
+        }
+        if (signal.aborted) return;
+        await cursor.expect(/BOARDKIT result=/, limit).catch(() => undefined);
+        if (signal.aborted) return;
+        if (fb) {
+          const img = await vm.screendump().catch(() => undefined);
+          if (img) screen = { width: img.width, height: img.height, data: img.rgb };
+        }
+        if (gpio && gpioOracle === 'reset-event') await vm.waitForEvent('RESET', { ...limit, since: 0 }).catch(() => undefined);
+      } finally {
+        events = [...vm.events];
+        consoleText = session.textBetween(0);
+      }
+    };
+
+    const common = {
+      board: profile.id,
+      expectedSets,
+      extraMarkers: [{ stage: 'result', pattern: 'BOARDKIT result=', timeoutMs: 30_000 }],
+      whileRunning,
+      ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+      ...(request.logFile ? { logFile: request.logFile } : {}),
+      ...(request.gdbPort !== undefined ? { gdbPort: request.gdbPort } : {}),
+      drivers: kinds,
+    };
+    let run: RunReport;
+    if (netboot) {
+      if (!kernel) throw new UsageError('netbooting an EFI payload goes through PXE, not `run --netboot` with U-Boot', { hint: 'x86-kiosk PXE boot: see `boardkit netboot serve`' });
+      run = await runNetboot(
+        registry,
+        {
+          ...common,
+          kernel,
+          payloadBytes: patched,
+          ...(image ? { image } : {}),
+          ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
+          ...(request.tftpTimeoutMs !== undefined ? { tftpTimeoutMs: request.tftpTimeoutMs } : {}),
+          ...(request.netLoss ? { netLoss: request.netLoss } : {}),
+          onFrame: (f: Uint8Array) => frames.push(f),
+        },
+        env,
+        options,
+      );
+    } else {
+      const link = kinds.includes('ethernet') ? await env.openQemuFrameLink() : undefined;
+      link?.onFrame((f) => frames.push(f.slice()));
+      try {
+        run = await runBoard(
+          registry,
+          {
+            ...common,
+            mode: 'kernel',
+            ...(kernel ? { kernel } : {}),
+            ...(image ? { image } : {}),
+            ...(fatDir ? { fatDir } : {}),
+            ...(link ? { netdev: { id: 'n0', kind: 'dgram' as const, local: { host: '127.0.0.1', port: link.guestPort }, remote: { host: '127.0.0.1', port: link.hostPort } } } : {}),
+          },
+          env as RunEnvironment,
+          options,
+        );
+      } finally {
+        await link?.close();
+      }
+    }
+
+    const report = parseBootReport(consoleText || run.boot.tail.join('\n'));
+    const oracles: OracleVerdict[] = [];
+    const check = (driver: OracleVerdict['driver'], oracle: string, fn: () => string) => {
+      try {
+        oracles.push({ driver, oracle, ok: true, detail: fn() });
+      } catch (err) {
+        oracles.push({ driver, oracle, ok: false, detail: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    check('report', 'nonce', () => {
+      checkReportNonce(report, expectNonce);
+      return `report carries this run's nonce ${nonceHex(expectNonce)}`;
+    });
+    if (signature !== undefined)
+      check('storage', 'disk-signature', () => {
+        checkStorageReport(report, signature!);
+        return `payload read the signature 0x${signature!.toString(16).padStart(8, '0')} the host wrote`;
+      });
+    if (kinds.includes('ethernet'))
+      check('ethernet', 'udp-broadcast', () => {
+        const f = checkEthernetFrames(frames, { nonce: nonceHex(nonce), board: profile.id, mac: GUEST_MAC, peerPort: REPORT_PORT });
+        return `broadcast UDP frame from ${f.srcMac} carried the nonce (${frames.length} frame(s) seen)`;
+      });
+    if (fb)
+      check('framebuffer', 'screendump-pattern', () => {
+        if (!screen) throw new Error('no screendump (no display surface: the framebuffer was never set up)');
+        const want = { width: fb.width ?? 640, height: fb.height ?? 480 };
+        if (screen.width !== want.width || screen.height !== want.height) throw new Error(`screen is ${screen.width}x${screen.height}, expected ${want.width}x${want.height}`);
+        const r = comparePattern(screen, nonce);
+        if (r.mismatches.length) throw new Error(`pattern mismatch at ${r.mismatches.length}/${r.total} sample points`);
+        return `screendump matches the nonce pattern at ${r.matched}/${r.total} sample points`;
+      });
+    if (gpio)
+      check('gpio', gpioOracle ?? 'none', () => {
+        switch (gpioOracle) {
+          case 'powerdown-edge':
+            checkGpioEdgeAfterTrigger(consoleText, triggeredAt);
+            return 'edge reported only after the host pulsed the line (QMP system_powerdown)';
+          case 'reset-event':
+            checkResetAfterGpio(consoleText, events);
+            return 'QMP RESET followed the payload driving the reset line';
+          case 'sd-route':
+            if (signature === undefined) throw new Error('the sd-route oracle needs the storage driver in the set');
+            checkStorageReport(report, signature);
+            return 'the card was read through the controller the GPIO functions routed it to';
+          default:
+            throw new Error(`board '${profile.id}' names no GPIO oracle (drivers.gpio params.oracle)`);
+        }
+      });
+    const consoleOk = run.ok;
+    return { ...run, nonce: nonceHex(nonce), drivers: kinds, oracles, consoleOk, ok: consoleOk && oracles.every((o) => o.ok) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
