@@ -158,15 +158,17 @@ export async function runPayload(
       const limit = { signal, timeoutMs: 120_000 * vm.timeoutMultiplier };
       const cursor = session.cursor('start');
       try {
+        let resultSeen = false;
         if (gpio && gpioOracle === 'powerdown-edge') {
           const m = await cursor.expect([/BOARDKIT gpio=waiting/, /BOARDKIT result=/], limit).catch(() => undefined);
+          resultSeen = m?.index === 1;
           if (m?.index === 0) {
             triggeredAt = session.textBetween(0).length;
             await vm.powerdown();
           }
         }
         if (signal.aborted) return;
-        await cursor.expect(/BOARDKIT result=/, limit).catch(() => undefined);
+        if (!resultSeen) await cursor.expect(/BOARDKIT result=/, limit).catch(() => undefined);
         if (signal.aborted) return;
         if (fb) {
           const img = await vm.screendump().catch(() => undefined);
