@@ -1,10 +1,11 @@
+import { UsageError } from '../core/errors.js';
 import { hex } from '../core/units.js';
-import { encodeScriptImage, UImageArch } from '../protocols/uimage.js';
+import { encodeScriptImage, encodeUImage, UImageArch, UImageComp, UImageOs, UImageType } from '../protocols/uimage.js';
 
 export interface NetbootScriptOptions {
-  /** Where the payload is linked and loaded (it is not relocatable). */
+  /** Where the payload is linked and must run (it is not relocatable). */
   loadAddress: number;
-  /** The TFTP name of the payload. */
+  /** The TFTP name of the payload image (`netbootPayloadImage`). */
   file: string;
   arch: 'riscv64' | 'aarch64' | 'x86_64';
   /** U-Boot `tftpwindowsize` (RFC 7440); U-Boot's default is 1. */
@@ -17,18 +18,42 @@ export interface NetbootScriptOptions {
 
 const ARCH: Record<NetbootScriptOptions['arch'], number> = { riscv64: UImageArch.riscv, aarch64: UImageArch.arm64, x86_64: UImageArch.x86_64 };
 
-/** The text of the script: fetch the payload over TFTP to its link address, then jump to it. */
+/**
+ * The text of the script: fetch the payload image to U-Boot's own staging address, then `bootm` it.
+ *
+ * Why `bootm` of a legacy kernel image and not `tftpboot <load>; go <load>`:
+ * - `go` calls `flush()` before jumping; in U-Boot 2023.01 the PL011 driver's `pending(output)`
+ *   answers "pending" whenever the TX FIFO is not full (drivers/serial/serial_pl01x.c), so on any
+ *   PL011 console (qemu_arm64, Raspberry Pi) `go` spins forever after "## Starting application".
+ * - `go` hands over with U-Boot's MMU and D-cache on and nothing cleaned; our payloads turn the
+ *   MMU off at entry, so on real cores the code they run may still sit in dirty cache lines.
+ *   `bootm` runs `cleanup_before_linux()` (clean + disable caches), removes DMA-active devices
+ *   (the NIC stops writing into RAM) and passes the boot hart / FDT in the Linux registers.
+ * - `${kernel_addr_r}` and `${fdtcontroladdr}` are U-Boot's own addresses for this board (distro
+ *   boot env), so the staging copy cannot land on the device tree QEMU put at the start of RAM or
+ *   on U-Boot itself; `bootm` then copies the data to the image's load address.
+ */
 export function netbootScriptText(o: NetbootScriptOptions): string {
   const lines = ['echo boardkit: netboot script'];
   if (o.windowsize !== undefined) lines.push(`setenv tftpwindowsize ${o.windowsize}`);
   if (o.timeoutMs !== undefined) lines.push(`setenv tftptimeout ${o.timeoutMs}`);
   if (o.blksize !== undefined) lines.push(`setenv tftpblocksize ${o.blksize}`);
-  // `go` hands control to a bare-metal entry point (no image header needed, unlike booti/bootm).
-  lines.push(`tftpboot ${hex(o.loadAddress)} ${o.file}`, `go ${hex(o.loadAddress)}`, '');
+  lines.push(`tftpboot \${kernel_addr_r} ${o.file}`, `bootm \${kernel_addr_r} - \${fdtcontroladdr}`, '');
   return lines.join('\n');
 }
 
 /** `boot.scr.uimg` as U-Boot's distro boot fetches it after DHCP (`mkimage -T script`). */
 export function netbootScript(o: NetbootScriptOptions): Uint8Array {
   return encodeScriptImage(netbootScriptText(o), { arch: ARCH[o.arch], name: 'boardkit netboot' });
+}
+
+/**
+ * The flat payload wrapped as `mkimage -A <arch> -O linux -T kernel -C none -a <load> -e <load>`:
+ * what the script's `bootm` expects. Legacy headers hold 32-bit addresses (include/image.h).
+ */
+export function netbootPayloadImage(payload: Uint8Array, o: Pick<NetbootScriptOptions, 'loadAddress' | 'arch'>): Uint8Array {
+  if (o.loadAddress < 0 || o.loadAddress > 0xffffffff) {
+    throw new UsageError(`load address ${hex(o.loadAddress)} does not fit a legacy uImage header (32 bits)`, { hint: 'link the payload below 4 GiB for U-Boot netboot' });
+  }
+  return encodeUImage(payload, { arch: ARCH[o.arch], os: UImageOs.linux, type: UImageType.kernel, comp: UImageComp.none, load: o.loadAddress, entry: o.loadAddress, name: 'boardkit payload' });
 }

@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
 import { staticFiles } from '../netboot/generated-files.js';
 import { LabNetwork } from '../netboot/lab-network.js';
-import { netbootScript } from '../netboot/uboot-script.js';
+import { netbootPayloadImage, netbootScript } from '../netboot/uboot-script.js';
 import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
@@ -52,9 +52,10 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
   if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
   const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
   if (ELF_MAGIC.every((b, i) => payload[i] === b)) {
-    throw new UsageError(`${request.kernel} is an ELF file; U-Boot's 'go' needs the flat binary`, { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
+    throw new UsageError(`${request.kernel} is an ELF file; U-Boot netboot wraps the flat binary`, { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
   }
-  const payloadName = basename(request.kernel);
+  // Served as a legacy kernel image for the script's `bootm` (see uboot-script.ts for why not `go`).
+  const payloadName = `${basename(request.kernel).replace(/\.[^.]*$/, '')}.uimg`;
   const script = netbootScript({
     loadAddress: profile.memory.loadAddress,
     file: payloadName,
@@ -72,7 +73,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
   };
   const raw = await env.openQemuFrameLink();
   const link = request.netLoss ? withFrameLoss(raw, { loss: request.netLoss, seed: 7 }) : raw;
-  const files = { [profile.netboot.bootFile]: script, [payloadName]: payload };
+  const files = { [profile.netboot.bootFile]: script, [payloadName]: netbootPayloadImage(payload, { loadAddress: profile.memory.loadAddress, arch: profile.arch }) };
   const lab = await LabNetwork.start({ link, bootFile: profile.netboot.bootFile, files: staticFiles(files), progress });
   const unsubscribe = request.onFrame ? lab.stack.onFrame((f) => request.onFrame!(f.slice())) : undefined;
   try {
