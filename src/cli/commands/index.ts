@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { boardsCommand } from './boards.js';
+import { demoCommand } from './demo.js';
 import { payloadCommand } from './payload.js';
 import { runCommand } from './run.js';
 import { verifyBootCommand } from './verify-boot.js';
@@ -14,4 +15,4 @@ import { netbootCommand } from './netboot.js';
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand, payloadCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand, netbootCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, demoCommand, payloadCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand, netbootCommand];
