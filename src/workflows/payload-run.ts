@@ -17,7 +17,7 @@ import type { PayloadBuildSpec } from '../payload/spec.js';
 import { checkEthernetFrames } from '../payload/udp-report.js';
 import type { BootSpec } from '../console/boot-verifier.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
-import { runNetboot, type NetbootEnvironment } from './netboot-run.js';
+import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
 
 /** The NIC address QEMU gives the first virtio-net device; the payload reports from it. */
 const GUEST_MAC = '52:54:00:12:34:56';
@@ -32,6 +32,8 @@ export interface PayloadRunRequest {
   netboot?: boolean;
   windowsize?: number;
   tftpTimeoutMs?: number;
+  /** U-Boot `tftpblocksize` for the netbooted payload. */
+  tftpBlksize?: number;
   /** Loss injected on the netboot link (tests). */
   netLoss?: number;
   timeoutMs?: number;
@@ -57,6 +59,8 @@ export interface PayloadRunReport extends RunReport {
   /** The boot passed on the console AND every host-side oracle agrees. */
   ok: boolean;
   consoleOk: boolean;
+  /** Netboot runs: the server address, files served and per-transfer TFTP stats. */
+  netboot?: NetbootReport['netboot'];
 }
 
 interface LocatedPayload {
@@ -163,6 +167,10 @@ export async function runPayload(
           const m = await cursor.expect([/BOARDKIT gpio=waiting/, /BOARDKIT result=/], limit).catch(() => undefined);
           resultSeen = m?.index === 1;
           if (m?.index === 0) {
+            // Trigger only once the whole `gpio=waiting line=N` line has arrived, so the console
+            // position recorded as the trigger point is after the announcement.
+            const deadline = Date.now() + 2_000 * vm.timeoutMultiplier;
+            while (!session.textBetween(m.end).includes('\n') && Date.now() < deadline && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
             triggeredAt = session.textBetween(0).length;
             await vm.powerdown();
           }
@@ -203,6 +211,7 @@ export async function runPayload(
           ...(image ? { image } : {}),
           ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
           ...(request.tftpTimeoutMs !== undefined ? { tftpTimeoutMs: request.tftpTimeoutMs } : {}),
+          ...(request.tftpBlksize !== undefined ? { tftpBlksize: request.tftpBlksize } : {}),
           ...(request.netLoss ? { netLoss: request.netLoss } : {}),
           onFrame: (f: Uint8Array) => frames.push(f),
         },
