@@ -26,11 +26,13 @@ export interface NetbootRequest extends Omit<RunBoardRequest, 'mode' | 'netdev'>
   windowsize?: number;
   /** U-Boot `tftptimeout` (ms, floor 1000). */
   tftpTimeoutMs?: number;
+  /** U-Boot `tftpblocksize` (RFC 2348 blksize it asks for; default 1468). */
+  tftpBlksize?: number;
   /** Bytes served in place of the kernel file (e.g. the payload with its per-run config patched). */
   payloadBytes?: Uint8Array;
   /** Probability of dropping each frame on the link, both ways (seeded: reproducible). */
   netLoss?: number;
-  /** Every frame the board sends on the lab link (e.g. the payload's UDP report). */
+  /** Every frame on the lab link as the board's port sees it, before any injected loss (e.g. the payload's UDP report). */
   onFrame?: (frame: Uint8Array) => void;
 }
 
@@ -62,6 +64,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
     arch: profile.arch,
     ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
     ...(request.tftpTimeoutMs !== undefined ? { timeoutMs: request.tftpTimeoutMs } : {}),
+    ...(request.tftpBlksize !== undefined ? { blksize: request.tftpBlksize } : {}),
   });
   const transfers: NetbootReport['netboot']['transfers'] = [];
   const progress: ProgressSink = (e) => {
@@ -72,12 +75,13 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
     options.progress?.(e);
   };
   const raw = await env.openQemuFrameLink();
-  const link = request.netLoss ? withFrameLoss(raw, { loss: request.netLoss, seed: 7 }) : raw;
+  // Observe at the board's port (before the injected loss): the oracle is about what the board sent.
+  const tapped = request.onFrame ? tapFrames(raw, request.onFrame) : raw;
+  const link = request.netLoss ? withFrameLoss(tapped, { loss: request.netLoss, seed: 7 }) : tapped;
   const files = { [profile.netboot.bootFile]: script, [payloadName]: netbootPayloadImage(payload, { loadAddress: profile.memory.loadAddress, arch: profile.arch }) };
   const lab = await LabNetwork.start({ link, bootFile: profile.netboot.bootFile, files: staticFiles(files), progress });
-  const unsubscribe = request.onFrame ? lab.stack.onFrame((f) => request.onFrame!(f.slice())) : undefined;
   try {
-    const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, ...rest } = request;
+    const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, tftpBlksize: _bs, ...rest } = request;
     const report = await runBoard(
       registry,
       {
@@ -90,7 +94,19 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
     );
     return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(files), transfers } };
   } finally {
-    unsubscribe?.();
     await lab.close();
   }
+}
+
+/** The same link, with every received frame (a copy) also handed to `observer`. */
+function tapFrames<T extends FrameLink>(link: T, observer: (frame: Uint8Array) => void): T {
+  const tapped = Object.create(link) as T;
+  tapped.onFrame = (handler) =>
+    link.onFrame((frame) => {
+      observer(frame.slice());
+      handler(frame);
+    });
+  tapped.send = (frame) => link.send(frame);
+  tapped.close = () => link.close();
+  return tapped;
 }
