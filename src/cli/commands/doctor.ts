@@ -48,7 +48,12 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
             : 'Run `boardkit doctor --fix` to apply, or these exact commands:'
           : 'Run as root (`sudo boardkit doctor --fix`), or these exact commands as root:';
         ctx.output.out(`\n${intro}\n${report.planText}`);
-      } else if (report.applied) ctx.output.out('\nFixes applied; every check passes or only warns about what a fix cannot change.');
+      } else if (report.applied)
+        ctx.output.out(
+          report.ok
+            ? '\nFixes applied; every check passes or only warns about what a fix cannot change.'
+            : '\nFixes applied, but some checks still fail and have no automatic fix: follow the fix lines above.',
+        );
     }
     process.exitCode = report.ok ? EXIT.ok : EXIT.environment;
   },
