@@ -6,18 +6,18 @@
  * each on a fresh local port (its TID) → `await close()` ends every transfer and unbinds. The server
  * never prints: it reports typed events through `onEvent`.
  *
- * Datagrams for a transfer are handled synchronously (decode → engine → send), so nothing is ever
- * sent in answer to a duplicate ACK and the engines' rules hold exactly as unit-tested.
+ * Each transfer's loop lives in `tftp-transfer.ts`.
  */
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { DatagramAddress, DatagramLink, DatagramNetwork, Datagram } from '../transports/datagram-link.js';
 import { toNetascii } from '../protocols/tftp/netascii.js';
 import { isRefusal, negotiate, type NegotiationPolicy } from '../protocols/tftp/options.js';
 import { ErrorCode, decodePacket, encodeError, parseMode, type RequestPacket } from '../protocols/tftp/packet.js';
 import { TftpReceiver } from '../protocols/tftp/receiver.js';
-import { TftpSender, type BlockSource, type TftpAction, type TftpOutcome } from '../protocols/tftp/sender.js';
+import { TftpSender, type BlockSource } from '../protocols/tftp/sender.js';
 import { FileRoot, TftpFileError, UploadRoot, validateTftpFilename, type ClientInfo, type UploadFile } from './file-root.js';
 import { memorySource, type GeneratedFileProvider } from './generated-files.js';
+import { Transfer, closeSource, sendQuietly, type TransferContext } from './tftp-transfer.js';
 
 export interface TftpServerOptions {
   network: DatagramNetwork;
@@ -96,6 +96,7 @@ export class TftpServer {
   private readonly root: FileRoot | undefined;
   private readonly uploads: UploadRoot | undefined;
   private nextId = 1;
+  private readonly ctx: TransferContext;
   private closed = false;
   /** Highest number of simultaneously live transfers seen (for tests and stats). */
   peakTransfers = 0;
@@ -104,6 +105,14 @@ export class TftpServer {
     this.clock = options.clock ?? systemClock;
     this.root = typeof options.root === 'string' ? new FileRoot(options.root) : options.root;
     this.uploads = options.uploadRoot ? new UploadRoot(options.uploadRoot) : undefined;
+    this.ctx = {
+      clock: this.clock,
+      emit: (e) => this.emit(e),
+      release: (c) => this.release(c),
+      options,
+      lingering: this.lingering,
+      closed: () => this.closed,
+    };
   }
 
   get address(): DatagramAddress {
@@ -139,7 +148,7 @@ export class TftpServer {
 
   private sendFromListen(code: number, message: string, to: DatagramAddress, file = ''): void {
     this.emit({ type: 'request-refused', client: to, file, code, message });
-    this.listenLink?.send(encodeError(code, message), to).catch(() => {});
+    if (this.listenLink) sendQuietly(this.listenLink, encodeError(code, message), to);
   }
 
   private onRequestDatagram(d: Datagram): void {
@@ -260,150 +269,9 @@ export class TftpServer {
       size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
       origin,
     };
-    const t = new Transfer(this, info, link, engine, source, upload);
+    const t = new Transfer(this.ctx, info, link, engine, source, upload);
     this.transfers.set(addrKey(from), t);
     this.emit({ type: 'transfer-start', transfer: info });
     t.begin();
-  }
-
-  /** @internal */ get ctx() {
-    return {
-      clock: this.clock,
-      emit: (e: TftpServerEvent) => this.emit(e),
-      release: (c: DatagramAddress) => this.release(c),
-      options: this.options,
-      lingering: this.lingering,
-      closed: () => this.closed,
-    };
-  }
-}
-
-function closeSource(s: BlockSource | undefined): void {
-  (s as { close?: () => void } | undefined)?.close?.();
-}
-
-class Transfer {
-  private timer: TimerHandle | undefined;
-  private deadline: TimerHandle | undefined;
-  private readonly startedAt: number;
-  private nextProgress: number;
-  private stopped = false;
-
-  constructor(
-    private readonly server: TftpServer,
-    private readonly info: TftpTransferInfo,
-    private readonly link: DatagramLink,
-    private readonly engine: TftpSender | TftpReceiver,
-    private readonly source: BlockSource | undefined,
-    private readonly upload: UploadFile | undefined,
-  ) {
-    this.startedAt = server.ctx.clock.now();
-    this.nextProgress = server.ctx.options.progressEveryBytes ?? 1024 * 1024;
-  }
-
-  begin(): void {
-    const { clock, options } = this.server.ctx;
-    this.link.onMessage((d) => this.onDatagram(d));
-    this.deadline = clock.setTimeout(() => {
-      void this.stop({ status: 'failed', reason: 'timeout', message: 'transfer deadline exceeded' }, 'transfer deadline exceeded');
-    }, options.transferDeadlineMs ?? 600_000);
-    this.apply(this.engine.start());
-  }
-
-  private onDatagram(d: Datagram): void {
-    if (this.stopped) return;
-    const peer = this.info.client;
-    if (d.from.address !== peer.address || d.from.port !== peer.port) {
-      // RFC 1350 §4: a foreign TID gets ERROR 5 and the transfer goes on.
-      this.link.send(encodeError(ErrorCode.UNKNOWN_TID, 'unknown transfer ID'), d.from).catch(() => {});
-      return;
-    }
-    const p = decodePacket(d.data);
-    if (p.op === 'MALFORMED') {
-      this.server.ctx.emit({ type: 'bad-datagram', client: d.from, reason: p.reason });
-      // A garbled packet from the peer is treated as loss; the timeout recovers.
-      return;
-    }
-    this.apply(this.engine.receive(p));
-  }
-
-  private apply(actions: TftpAction[]): void {
-    const peer = this.info.client;
-    for (const a of actions) {
-      switch (a.type) {
-        case 'send':
-          this.link.send(a.bytes, peer).catch(() => {});
-          break;
-        case 'arm':
-          this.timer?.cancel();
-          this.timer = this.server.ctx.clock.setTimeout(() => {
-            this.timer = undefined;
-            if (!this.stopped) this.apply(this.engine.timeout());
-          }, a.ms);
-          break;
-        case 'disarm':
-          this.timer?.cancel();
-          this.timer = undefined;
-          break;
-        case 'finish':
-          void this.stop(a.outcome);
-          return;
-      }
-    }
-    const acked = this.engine.stats.bytesAcked;
-    if (acked >= this.nextProgress) {
-      const every = this.server.ctx.options.progressEveryBytes ?? 1024 * 1024;
-      this.nextProgress = (Math.floor(acked / every) + 1) * every;
-      this.server.ctx.emit({ type: 'transfer-progress', transfer: this.info, bytes: acked });
-    }
-  }
-
-  async stop(outcome: TftpOutcome, errorToPeer?: string): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.timer?.cancel();
-    this.deadline?.cancel();
-    const { emit, release, clock } = this.server.ctx;
-    if (errorToPeer) await this.link.send(encodeError(ErrorCode.UNDEFINED, errorToPeer), this.info.client).catch(() => {});
-    closeSource(this.source);
-    let final = outcome;
-    if (this.upload) {
-      if (outcome.status === 'complete') {
-        try {
-          this.upload.commit();
-        } catch (err) {
-          final = { status: 'failed', reason: 'protocol', message: err instanceof Error ? err.message : 'commit failed' };
-        }
-      } else this.upload.abort();
-    }
-    release(this.info.client);
-    const stats = this.engine.stats;
-    if (final.status === 'complete') {
-      emit({ type: 'transfer-done', transfer: this.info, bytes: final.bytes, durationMs: clock.now() - this.startedAt, retransmits: stats.retransmits });
-    } else if (final.status === 'client-abort') {
-      emit({ type: 'transfer-abort', transfer: this.info, code: final.code, message: final.message, afterOack: final.afterOack });
-    } else {
-      emit({ type: 'transfer-error', transfer: this.info, bytes: stats.bytesAcked, message: final.message });
-    }
-    if (this.upload && final.status === 'complete' && !this.server.ctx.closed()) return this.dally();
-    await this.link.close();
-  }
-
-  /** After the last ACK of an upload, answer a retransmitted last DATA (our ACK was lost) for a while. */
-  private dally(): void {
-    const { clock, options, lingering } = this.server.ctx;
-    const peer = this.info.client;
-    const lastAck = Uint8Array.of(0, 4, 0, 0);
-    const blocks = Math.floor((this.engine.stats.bytesAcked) / this.info.blksize) + 1;
-    lastAck[2] = (blocks >> 8) & 0xff;
-    lastAck[3] = blocks & 0xff;
-    lingering.add(this.link);
-    this.link.onMessage((d) => {
-      if (d.from.address === peer.address && d.from.port === peer.port && d.data[1] === 3) this.link.send(lastAck, peer).catch(() => {});
-    });
-    clock.setTimeout(() => {
-      lingering.delete(this.link);
-      void this.link.close();
-    }, 2 * (options.retransmitMs ?? 1000));
   }
 }

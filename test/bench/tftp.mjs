@@ -9,11 +9,15 @@
  * Every transfer's output is checked (sha256 for single clients, size for concurrent ones).
  * Peers come from Debian: `apt-get install tftpd-hpa dnsmasq-base` (keep the tftpd-hpa service off).
  * dnsmasq's TFTP port is fixed at 69, so this needs root; it binds 127.0.0.1 only.
- * Env: BENCH_MIB (64), BENCH_REPS (3), BENCH_CLIENTS (50), BENCH_PORT (16969: boardkit; +1 tftpd-hpa).
+ * Env: BENCH_MIB (64), BENCH_REPS (3), BENCH_CLIENTS (50), BENCH_PORT (16969: boardkit; +1 tftpd-hpa;
+ * +2 a baseline boardkit), BENCH_CASES (comma list of 512,1468,w16,conc; default all),
+ * BENCH_BASELINE_BIN (another checkout's bin/boardkit.js, benchmarked too as `baseline`).
+ * The last line is a one-line verdict against the targets of the performance issue:
+ * lock-step ≥ 1.0× the better peer, windowsize 16 ≥ 4× the better peer's lock-step, 50 clients ≥ 1.0× dnsmasq.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeSpawner } from '../../dist/transports/node/node-spawner.js';
@@ -24,6 +28,8 @@ const MIB = Number(process.env.BENCH_MIB ?? 64);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 16969);
+const CASES = new Set((process.env.BENCH_CASES ?? '512,1468,w16,conc').split(','));
+const BASELINE_BIN = process.env.BENCH_BASELINE_BIN;
 const spawner = new NodeSpawner();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -71,15 +77,10 @@ async function startPeer(name, tool, args, port) {
 }
 
 const servers = [];
+const boardkitArgs = (port) => ['netboot', 'serve', '--root', root, '--listen', `127.0.0.1:${port}`, '--path-mtu', '65536', '--max-transfers', String(CLIENTS + 14), '--max-per-client', String(CLIENTS + 14)];
 try {
-  servers.push(
-    await startPeer(
-      'boardkit',
-      process.execPath,
-      [bin, 'netboot', 'serve', '--root', root, '--listen', `127.0.0.1:${BASE_PORT}`, '--path-mtu', '65536', '--max-transfers', String(CLIENTS + 14), '--max-per-client', String(CLIENTS + 14)],
-      BASE_PORT,
-    ),
-  );
+  servers.push(await startPeer('boardkit', process.execPath, [bin, ...boardkitArgs(BASE_PORT)], BASE_PORT));
+  if (BASELINE_BIN) servers.push(await startPeer('baseline', process.execPath, [resolve(BASELINE_BIN), ...boardkitArgs(BASE_PORT + 2)], BASE_PORT + 2));
   servers.push(await startPeer('tftpd-hpa', 'in.tftpd', ['-L', '-a', `127.0.0.1:${BASE_PORT + 1}`, '-s', root, '-B', '65464', '-u', 'nobody'], BASE_PORT + 1));
   servers.push(
     await startPeer(
@@ -101,13 +102,13 @@ try {
   }
 
   const cases = [
-    { label: `1 client, blksize 512`, blksize: 512, windowsize: 1 },
-    { label: `1 client, blksize 1468`, blksize: 1468, windowsize: 1 },
-    { label: `1 client, blksize 1468, windowsize 16`, blksize: 1468, windowsize: 16 },
-  ];
+    { id: '512', label: `1 client, blksize 512`, blksize: 512, windowsize: 1 },
+    { id: '1468', label: `1 client, blksize 1468`, blksize: 1468, windowsize: 1 },
+    { id: 'w16', label: `1 client, blksize 1468, windowsize 16`, blksize: 1468, windowsize: 16 },
+  ].filter((c) => CASES.has(c.id));
   const results = [];
   for (const c of cases) {
-    const row = { case: c.label };
+    const row = { id: c.id, case: c.label };
     const rates = Object.fromEntries(servers.map((s) => [s.name, []]));
     // Round-robin over the servers in each repetition, so load from other processes on a shared
     // machine hits all of them alike instead of whichever ran first.
@@ -127,11 +128,11 @@ try {
   }
 
   // Concurrency: CLIENTS simultaneous atftp downloads; aggregate MiB/s (total bytes / wall time).
-  {
-    const row = { case: `${CLIENTS} concurrent clients, blksize 1468 (aggregate)` };
-    for (const server of servers) {
-      const rates = [];
-      for (let i = 0; i < Number(process.env.BENCH_CONCURRENT_REPS ?? 1); i++) {
+  if (CASES.has('conc')) {
+    const row = { id: 'conc', case: `${CLIENTS} concurrent clients, blksize 1468 (aggregate)` };
+    const rates = Object.fromEntries(servers.map((s) => [s.name, []]));
+    for (let i = 0; i < Number(process.env.BENCH_CONCURRENT_REPS ?? 1); i++) {
+      for (const server of servers) {
         const t0 = performance.now();
         const outs = Array.from({ length: CLIENTS }, (_, k) => join(outDir, `${server.name}-${k}.img`));
         await Promise.all(outs.map((o) => fetch(server, 1468, 1, o)));
@@ -140,21 +141,31 @@ try {
           if (statSync(o).size !== size) throw new Error(`${server.name}: short concurrent transfer`);
           rmSync(o);
         }
-        rates.push((MIB * CLIENTS) / s);
+        rates[server.name].push((MIB * CLIENTS) / s);
       }
-      row[server.name] = median(rates);
     }
+    for (const server of servers) row[server.name] = median(rates[server.name]);
     results.push(row);
     console.log(JSON.stringify(row));
   }
 
-  console.log(`\nTFTP on loopback, ${MIB} MiB file, atftp client, median of ${REPS} (MiB/s; ratio = boardkit / peer)`);
-  console.log(`${'case'.padEnd(52)} ${'boardkit'.padStart(9)} ${'tftpd-hpa'.padStart(9)} ${'dnsmasq'.padStart(9)}  ratio-hpa ratio-dnsmasq`);
+  const names = servers.map((s) => s.name);
+  const f = (v) => (v === undefined ? '-' : v.toFixed(1)).padStart(9);
+  const rt = (v) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+  console.log(`\nTFTP on loopback, ${MIB} MiB file, atftp client, median of ${REPS} (MiB/s; ratio = boardkit / peer); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`${'case'.padEnd(52)} ${names.map((n) => n.padStart(9)).join(' ')}  ratio-hpa ratio-dnsmasq`);
   for (const r of results) {
-    const f = (v) => v.toFixed(1).padStart(9);
-    console.log(`${r.case.padEnd(52)} ${f(r.boardkit)} ${f(r['tftpd-hpa'])} ${f(r.dnsmasq)}  ${(r.boardkit / r['tftpd-hpa']).toFixed(2).padStart(9)} ${(r.boardkit / r.dnsmasq).toFixed(2).padStart(13)}`);
+    console.log(`${r.case.padEnd(52)} ${names.map((n) => f(r[n])).join(' ')}  ${rt(r.boardkit / r['tftpd-hpa']).padStart(9)} ${rt(r.boardkit / r.dnsmasq).padStart(13)}`);
   }
   console.log('note: tftpd-hpa 5.2 and dnsmasq 2.90 do not implement windowsize; atftp then runs lock-step against them.');
+  // Targets: each ratio is boardkit / target, so ≥ 1.00 meets it.
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  const bestPeer = (r) => Math.max(r['tftpd-hpa'], r.dnsmasq);
+  const verdict = [];
+  for (const id of ['512', '1468']) if (byId[id]) verdict.push(`lock-step ${id} vs best peer ${rt(byId[id].boardkit / bestPeer(byId[id]))}`);
+  if (byId.w16) verdict.push(`windowsize 16 vs 4x best peer lock-step ${rt(byId.w16.boardkit / (4 * bestPeer(byId['1468'] ?? byId.w16)))}`);
+  if (byId.conc) verdict.push(`${CLIENTS} clients vs dnsmasq ${rt(byId.conc.boardkit / byId.conc.dnsmasq)}`);
+  console.log(`SUMMARY (>= 1.00 meets the target): ${verdict.join('; ')}`);
 } finally {
   for (const c of children) {
     c.kill('SIGTERM');

@@ -160,7 +160,10 @@ export function encodeRequest(
 }
 
 export function encodeData(block: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + data.length);
+  // Pooled, uninitialised memory: every byte is written below. A zero-filled Uint8Array per DATA
+  // block costs a malloc and a GC finalizer each, a visible share of a served block's CPU time.
+  const out = Buffer.allocUnsafe(4 + data.length);
+  out[0] = 0;
   out[1] = Opcode.DATA;
   out[2] = (block >> 8) & 0xff;
   out[3] = block & 0xff;

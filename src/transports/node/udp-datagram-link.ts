@@ -13,6 +13,8 @@ export interface UdpNetworkOptions {
   sendBufferSize?: number;
 }
 
+const resolved = Promise.resolve();
+
 export class UdpDatagramLink implements DatagramLink {
   private handler: ((d: Datagram) => void) | undefined;
   private closed = false;
@@ -64,10 +66,17 @@ export class UdpDatagramLink implements DatagramLink {
 
   send(data: Uint8Array, to: DatagramAddress): Promise<void> {
     if (this.closed) return Promise.reject(new BoardkitError('E_LINK_CLOSED', 'infrastructure', 'UDP link is closed'));
-    // No completion callback: Node then skips a per-datagram completion round trip, which is most
-    // of the cost of lock-step TFTP. Failures (ENOBUFS, unreachable) are loss; TFTP recovers by timeout.
     this.socket.send(data, to.port, to.address);
-    return Promise.resolve();
+    return resolved;
+  }
+
+  /**
+   * Sends without a promise (the TFTP hot path): a datagram on a closed link is dropped.
+   * No completion callback either: Node then skips a per-datagram completion round trip, which is
+   * most of the cost of lock-step TFTP. Failures (ENOBUFS, unreachable) are loss; TFTP recovers by timeout.
+   */
+  sendNow(data: Uint8Array, to: DatagramAddress): void {
+    if (!this.closed) this.socket.send(data, to.port, to.address);
   }
 
   onMessage(handler: (dgram: Datagram) => void): void {
