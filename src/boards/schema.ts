@@ -160,6 +160,12 @@ const emulationMode = z.strictObject({
   /** How the disk image is attached in this mode. */
   drive: z.enum(['none', 'sd', 'virtio-blk', 'fat-dir', 'ahci']).default('none'),
   machineOptions: z.array(z.string()).optional(),
+  /**
+   * QEMU `-device` for the NIC this mode's network is attached to (e.g. `virtio-net-pci,romfile=`
+   * for OVMF's own VirtioNetDxe), when the firmware needs one that the payload's Ethernet driver
+   * set does not provide. Default: the first ethernet controller's `qemuDevice`.
+   */
+  nic: z.string().regex(/^[a-z0-9][a-z0-9_.-]*(,[a-z0-9_.-]+=[^,\s]*)*$/i).optional(),
   /** Boot-verification stages expected in this mode, in order (names from verify.markers). */
   markers: z.array(z.string()).min(1),
 });

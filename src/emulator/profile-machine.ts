@@ -109,8 +109,8 @@ export function machineFromProfile(profile: BoardProfile, inputs: MachineInputs)
   const netdevs: QemuNetdevSpec[] = [];
   if (inputs.netdev) {
     netdevs.push(inputs.netdev);
-    const dev = (profile.drivers.ethernet.controllers ?? []).find((c) => c.qemuDevice)?.qemuDevice;
-    if (!dev) throw new UsageError(`board '${profile.id}' has no emulated Ethernet controller to attach a network to`);
+    const dev = mode.nic ?? (profile.drivers.ethernet.controllers ?? []).find((c) => c.qemuDevice)?.qemuDevice;
+    if (!dev) throw new UsageError(`board '${profile.id}' has no emulated Ethernet controller to attach a network to`, { hint: `give emulation.modes.${inputs.mode}.nic a QEMU NIC device` });
     devices.push(`${dev},netdev=${inputs.netdev.id}`);
   }
 

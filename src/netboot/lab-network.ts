@@ -1,5 +1,6 @@
 import type { ProgressSink } from '../core/progress.js';
 import { noProgress } from '../core/progress.js';
+import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { DhcpServer, type DhcpServerEvent } from './dhcp-server.js';
 import type { GeneratedFileProvider } from './generated-files.js';
@@ -24,6 +25,8 @@ export interface LabNetworkOptions {
   dhcp?: 'full' | 'off';
   /** DHCP `file` for clients without a more specific rule. */
   bootFile?: string;
+  /** DHCP boot rules, first match wins (default: the engine's, UEFI file names by option 93). */
+  bootRules?: BootRule[];
   /** Files served over TFTP (generated per request; e.g. the boot script and the patched payload). */
   files?: GeneratedFileProvider;
   /** A directory served under the generated files. */
@@ -66,6 +69,7 @@ export class LabNetwork {
           subnetMask: o.subnetMask ?? '255.255.255.0',
           pool: o.pool ?? { first: '192.0.2.100', last: '192.0.2.199' },
           ...(o.bootFile ? { defaultBootfile: o.bootFile } : {}),
+          ...(o.bootRules ? { bootRules: o.bootRules } : {}),
           onEvent: (e: DhcpServerEvent) => progress({ source: 'dhcp', type: e.type, message: describeDhcp(e), data: { ...e } }),
         });
         await dhcp.start();

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BoardRegistry } from '../boards/registry.js';
-import { UsageError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
+import { boardBootFiles, netbootFlow } from '../netboot/board-boot-files.js';
 import { staticFiles } from '../netboot/generated-files.js';
 import { LabNetwork } from '../netboot/lab-network.js';
-import { netbootPayloadImage, netbootScript } from '../netboot/uboot-script.js';
 import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
@@ -40,28 +39,19 @@ export interface NetbootReport extends RunReport {
   netboot: { serverIp: string; files: string[]; transfers: Array<{ file: string; bytes: number; ms: number; retransmits: number; windowsize: number; blksize: number }> };
 }
 
-const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
-
 /**
  * Netboots an emulated board through our own servers: QEMU's NIC is a `-netdev dgram` link to our
- * userspace stack (no root, no tap); our DHCP server answers U-Boot, our TFTP server serves the
- * boot script (generated for the board: fetch the payload to its load address, jump) and the
- * payload. Then the boot is verified on the console like any other run.
+ * userspace stack (no root, no tap); our DHCP server answers the board's client and our TFTP
+ * server serves what the profile's netboot flow needs (board-boot-files.ts): for U-Boot a
+ * generated boot script plus the payload image, for UEFI PXE the payload itself as the boot file.
+ * Then the boot is verified on the console like any other run.
  */
 export async function runNetboot(registry: BoardRegistry, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
   const profile = registry.get(request.board).profile;
-  if (!profile.netboot) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
-  if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
+  netbootFlow(profile); // usage errors before reading anything
   const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
-  if (ELF_MAGIC.every((b, i) => payload[i] === b)) {
-    throw new UsageError(`${request.kernel} is an ELF file; U-Boot netboot wraps the flat binary`, { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
-  }
-  // Served as a legacy kernel image for the script's `bootm` (see uboot-script.ts for why not `go`).
-  const payloadName = `${basename(request.kernel).replace(/\.[^.]*$/, '')}.uimg`;
-  const script = netbootScript({
-    loadAddress: profile.memory.loadAddress,
-    file: payloadName,
-    arch: profile.arch,
+  const boot = boardBootFiles(profile, payload, {
+    payloadName: basename(request.kernel).replace(/\.[^.]*$/, ''),
     ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
     ...(request.tftpTimeoutMs !== undefined ? { timeoutMs: request.tftpTimeoutMs } : {}),
     ...(request.tftpBlksize !== undefined ? { blksize: request.tftpBlksize } : {}),
@@ -78,8 +68,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
   // Observe at the board's port (before the injected loss): the oracle is about what the board sent.
   const tapped = request.onFrame ? tapFrames(raw, request.onFrame) : raw;
   const link = request.netLoss ? withFrameLoss(tapped, { loss: request.netLoss, seed: 7 }) : tapped;
-  const files = { [profile.netboot.bootFile]: script, [payloadName]: netbootPayloadImage(payload, { loadAddress: profile.memory.loadAddress, arch: profile.arch }) };
-  const lab = await LabNetwork.start({ link, bootFile: profile.netboot.bootFile, files: staticFiles(files), progress });
+  const lab = await LabNetwork.start({ link, bootFile: boot.bootFile, bootRules: [boot.bootRule], files: staticFiles(boot.files), progress });
   try {
     const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, tftpBlksize: _bs, ...rest } = request;
     const report = await runBoard(
@@ -92,7 +81,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
       env,
       { ...options, progress },
     );
-    return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(files), transfers } };
+    return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(boot.files), transfers } };
   } finally {
     await lab.close();
   }

@@ -135,7 +135,8 @@ export async function runPayload(
 
     let kernel: string | undefined = join(work, basename(located.file));
     let fatDir: string | undefined;
-    if (located.kind === 'efi') {
+    // An EFI payload is BOOTX64.EFI on a FAT disk, except in netboot, where PXE serves the file itself.
+    if (located.kind === 'efi' && !netboot) {
       fatDir = join(work, 'esp');
       await mkdir(join(fatDir, 'EFI', 'BOOT'), { recursive: true });
       await writeFile(join(fatDir, 'EFI', 'BOOT', 'BOOTX64.EFI'), patched);
@@ -201,12 +202,11 @@ export async function runPayload(
     };
     let run: RunReport;
     if (netboot) {
-      if (!kernel) throw new UsageError('netbooting an EFI payload goes through PXE, not `run --netboot` with U-Boot', { hint: 'x86-kiosk PXE boot: see `boardkit netboot serve`' });
       run = await runNetboot(
         registry,
         {
           ...common,
-          kernel,
+          kernel: kernel!,
           payloadBytes: patched,
           ...(image ? { image } : {}),
           ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),

@@ -1,0 +1,83 @@
+/**
+ * What a netboot server hands one board, derived from its profile's `netboot` data only:
+ *
+ * - `uboot-script` (vendor class `U-Boot*`): DHCP names the generated `boot.scr.uimg`; the script
+ *   fetches the payload (as a legacy kernel image) and `bootm`s it at the profile's load address.
+ * - `pxe` (vendor class `PXEClient*` with the `pxe` protocol, e.g. UEFI PXE, option 93 from
+ *   `clientArch`): DHCP names `bootFile`, and that file IS the payload (a UEFI application).
+ *
+ * Other flows (the Raspberry Pi ROM's bootcode.bin/start.elf chain) are refused with a usage error.
+ */
+import type { BoardProfile } from '../boards/schema.js';
+import { UsageError } from '../core/errors.js';
+import type { BootRule } from '../protocols/dhcp/boot-rules.js';
+import { netbootPayloadImage, netbootScript } from './uboot-script.js';
+
+export type NetbootFlow = 'uboot-script' | 'pxe';
+
+export interface BoardBootFiles {
+  flow: NetbootFlow;
+  /** The name DHCP puts in `file`. */
+  bootFile: string;
+  /** TFTP name → bytes. */
+  files: Record<string, Uint8Array>;
+  /** DHCP rule matching this board's client (vendor class, architecture) to its boot file. */
+  bootRule: BootRule;
+}
+
+export interface BoardBootFilesOptions {
+  /** Base name for the payload file in the U-Boot flow (default `payload`). */
+  payloadName?: string;
+  /** U-Boot `tftpwindowsize` / `tftptimeout` (ms) / `tftpblocksize` for the payload transfer. */
+  windowsize?: number;
+  timeoutMs?: number;
+  blksize?: number;
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const PE_MAGIC = [0x4d, 0x5a]; // "MZ" (PE/COFF, UEFI 2.10 §2.1.1)
+
+/** The flow a profile's netboot section describes, or a usage error saying why none fits. */
+export function netbootFlow(profile: BoardProfile): NetbootFlow {
+  const nb = profile.netboot;
+  if (!nb) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
+  const vc = nb.vendorClass ?? '';
+  if (vc.startsWith('U-Boot')) return 'uboot-script';
+  if (vc.startsWith('PXEClient') && nb.protocols.includes('pxe')) return 'pxe';
+  throw new UsageError(`board '${profile.id}' netboots through '${nb.bootFile}' (vendor class ${vc || 'unset'}), a firmware chain boardkit cannot generate yet`, {
+    hint: 'serve the firmware files yourself: `boardkit netboot serve --root DIR`',
+  });
+}
+
+/** The files and DHCP rule that netboot `payload` on this board. */
+export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: BoardBootFilesOptions = {}): BoardBootFiles {
+  const flow = netbootFlow(profile);
+  const nb = profile.netboot!;
+  const bootRule: BootRule = {
+    name: profile.id,
+    ...(nb.vendorClass ? { vendorClass: `${nb.vendorClass}*` } : {}),
+    ...(nb.clientArch !== undefined ? { arch: [nb.clientArch] } : {}),
+    bootfile: nb.bootFile,
+  };
+  if (flow === 'pxe') {
+    if (!PE_MAGIC.every((b, i) => payload[i] === b)) {
+      throw new UsageError(`board '${profile.id}' PXE-boots '${nb.bootFile}', a UEFI application; the payload is not a PE/COFF file`, { hint: 'pass the .efi that `boardkit payload build` writes' });
+    }
+    return { flow, bootFile: nb.bootFile, files: { [nb.bootFile]: payload }, bootRule };
+  }
+  if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
+  if (ELF_MAGIC.every((b, i) => payload[i] === b)) {
+    throw new UsageError('the payload is an ELF file; U-Boot netboot wraps the flat binary', { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
+  }
+  const name = `${o.payloadName ?? 'payload'}.uimg`;
+  const script = netbootScript({
+    loadAddress: profile.memory.loadAddress,
+    file: name,
+    arch: profile.arch,
+    ...(o.windowsize !== undefined ? { windowsize: o.windowsize } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.blksize !== undefined ? { blksize: o.blksize } : {}),
+  });
+  const image = netbootPayloadImage(payload, { loadAddress: profile.memory.loadAddress, arch: profile.arch });
+  return { flow, bootFile: nb.bootFile, files: { [nb.bootFile]: script, [name]: image }, bootRule };
+}
