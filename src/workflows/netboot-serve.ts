@@ -1,18 +1,41 @@
 /**
- * `boardkit netboot serve`: a plain TFTP server over a root directory until cancelled.
- * The transport is injected (the CLI passes kernel UDP); DHCP, board payloads, QEMU links and
- * client inventories are declared by the CLI but refused here until implemented.
+ * `boardkit netboot serve`: TFTP over a root directory and/or a board's generated boot files, with
+ * optional DHCP (full or proxy), until cancelled. Transports are injected by the CLI:
+ * - kernel UDP (the default): TFTP on `listen`; DHCP over a broadcast-capable link on `--interface`,
+ *   which must be the only NIC where we run (a network namespace that owns the lab NIC);
+ * - a QEMU `-netdev dgram` link (`qemuLink`): our userspace Ethernet/IPv4/UDP stack, no root.
  */
-import { stat } from 'node:fs/promises';
-import { UsageError, BoardkitError } from '../core/errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BoardRegistry } from '../boards/registry.js';
+import { BoardkitError, UsageError } from '../core/errors.js';
+import { patchConfigBlock, newNonce } from '../payload/config-block.js';
+import { nonceHex } from '../payload/report.js';
+import type { BootRule } from '../protocols/dhcp/boot-rules.js';
+import type { DhcpHostEntry } from '../protocols/dhcp/config.js';
+import { normalizeMac } from '../protocols/net/address.js';
 import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-link.js';
-import { FileRoot, type PerClientKey } from '../netboot/file-root.js';
+import type { FrameLink } from '../transports/frame-link.js';
+import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
+import { boardBootFiles, type BoardBootFiles } from '../netboot/board-boot-files.js';
+import { DhcpServer, type DhcpServerEvent } from '../netboot/dhcp-server.js';
+import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
+import type { GeneratedFileProvider } from '../netboot/generated-files.js';
+import { planLabInterface } from '../netboot/lab-interface.js';
 import { TftpServer, type TftpServerEvent } from '../netboot/tftp-server.js';
+import { UserspaceStack } from '../netboot/userspace-stack.js';
+
+export type NetbootServeEvent =
+  | TftpServerEvent
+  | { type: 'dhcp'; event: DhcpServerEvent }
+  | { type: 'serving'; board: string; flow: BoardBootFiles['flow']; bootFile: string; files: Array<{ name: string; bytes: number }>; nonce?: string; clients?: string[] }
+  | { type: 'qemu-link'; netdev: string };
 
 export interface NetbootServeOptions {
   network: DatagramNetwork;
-  root: string;
-  /** `ADDR[:PORT]`, `[v6]:PORT`, `:PORT`; default 0.0.0.0:69. */
+  /** Directory served (optional when --board/--payload generate the files). */
+  root?: string;
+  /** `ADDR[:PORT]`, `[v6]:PORT`, `:PORT`; default 0.0.0.0:69 (the lab address with --interface). */
   listen?: string;
   blksizeMax?: number;
   pathMtu?: number;
@@ -21,17 +44,31 @@ export interface NetbootServeOptions {
   maxTransfersPerClient?: number;
   perClient?: PerClientKey[];
   uploadDir?: string;
-  /** `off` only for now. */
-  dhcp?: 'off' | 'proxy' | 'server';
+  /** `full` (alias `server`): we hand out addresses; `proxy`: boot information only. */
+  dhcp?: 'off' | 'proxy' | 'full' | 'server';
   /** Accepted: every RRQ opens the file afresh, so a rebuilt file is served without restart. */
   watch?: boolean;
+  /** Board whose boot files (U-Boot script or PXE boot file) are generated around `payload`. */
   board?: string;
+  /** The payload file, or a `payload build` directory (one per board under it for `clients`). */
   payload?: string;
+  /** Lab NIC (kernel sockets; must be the only NIC where this runs). */
   interface?: string;
+  /** Full DHCP even where the checks refuse (default route, other NICs). */
+  force?: boolean;
+  /** `FIRST-LAST` dynamic range for full DHCP. */
+  pool?: string;
+  /** `HOSTPORT:GUESTPORT` on 127.0.0.1: serve on a QEMU `-netdev dgram` link through the userspace stack. */
   qemuLink?: string;
+  /** `MAC=board[,MAC=board…]`: per-client boot files (and DHCP host entries). */
   clients?: string;
+  registry?: BoardRegistry;
+  readInterfaces?: () => Promise<InterfaceFacts[]>;
+  /** Kernel UDP that can broadcast from `sourceAddress`'s interface (DHCP on --interface). */
+  broadcastNetwork?: (sourceAddress: string) => DatagramNetwork;
+  openQemuLink?: (o: { hostPort: number; guestPort: number }) => Promise<FrameLink & { netdevArg(id?: string): string }>;
   signal?: AbortSignal;
-  onEvent?: (e: TftpServerEvent) => void;
+  onEvent?: (e: NetbootServeEvent) => void;
 }
 
 export interface NetbootServeSummary {
@@ -39,6 +76,7 @@ export interface NetbootServeSummary {
   transfers: number;
   failed: number;
   bytes: number;
+  leases: number;
 }
 
 /** Parses `ADDR[:PORT]` (IPv6 in brackets). */
@@ -50,46 +88,177 @@ export function parseListen(text: string | undefined): DatagramAddress {
   return { address: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-function notYet(flag: string, what: string): never {
-  throw new UsageError(`--${flag} is not yet available`, { hint: `${what} is planned; for now run plain TFTP with --dhcp off and an existing --root` });
+/** `MAC=board,MAC=board` → entries (MACs normalised). */
+export function parseClients(text: string): Array<{ mac: string; board: string }> {
+  return text
+    .split(',')
+    .filter((s) => s.trim())
+    .map((pair) => {
+      const m = /^\s*([0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5})\s*=\s*([a-z0-9][a-z0-9-]*)\s*$/.exec(pair);
+      if (!m) throw new UsageError(`--clients: '${pair}' is not MAC=board`, { hint: 'e.g. --clients 52:54:00:12:34:56=qemu-riscv64-virt' });
+      return { mac: normalizeMac(m[1]!), board: m[2]! };
+    });
+}
+
+function parsePool(text: string | undefined): { first: string; last: string } | undefined {
+  if (!text) return undefined;
+  const m = /^\s*(\d{1,3}(?:\.\d{1,3}){3})\s*-\s*(\d{1,3}(?:\.\d{1,3}){3})\s*$/.exec(text);
+  if (!m) throw new UsageError(`--pool '${text}' is not FIRST-LAST`, { hint: 'e.g. --pool 192.0.2.100-192.0.2.199' });
+  return { first: m[1]!, last: m[2]! };
+}
+
+function parseQemuLink(text: string): { hostPort: number; guestPort: number } {
+  const m = /^(\d{1,5}):(\d{1,5})$/.exec(text.trim());
+  const ports = m ? [Number(m[1]), Number(m[2])] : [];
+  if (!m || ports.some((p) => p < 1 || p > 65535)) throw new UsageError(`--qemu-link '${text}' is not HOSTPORT:GUESTPORT`, { hint: 'we bind 127.0.0.1:HOSTPORT, QEMU binds GUESTPORT: e.g. --qemu-link 40100:40101' });
+  return { hostPort: ports[0]!, guestPort: ports[1]! };
+}
+
+/** The payload bytes for one board: patched with a fresh nonce when it is the reference payload. */
+async function payloadFor(registry: BoardRegistry, board: string, path: string, perBoardDir: boolean): Promise<{ bytes: Uint8Array; nonce?: string; name: string }> {
+  const profile = registry.get(board).profile;
+  let dir = path;
+  if (perBoardDir && (await stat(join(path, board)).catch(() => undefined))?.isDirectory()) dir = join(path, board);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) throw new BoardkitError('E_NETBOOT_PAYLOAD', 'input', `payload '${dir}' does not exist`, { hint: 'build one: `boardkit payload build -b BOARD -o DIR`' });
+  if (!st.isDirectory()) return { bytes: new Uint8Array(await readFile(dir)), name: board };
+  const manifest = JSON.parse(await readFile(join(dir, 'payload.json'), 'utf8').catch(() => '{}')) as { board?: string; files?: Record<string, { name: string } | undefined> };
+  if (manifest.board !== profile.id) throw new UsageError(`${dir} holds no payload for '${profile.id}'`, { hint: `boardkit payload build -b ${profile.id} -o ${dir}` });
+  const f = manifest.files?.efi ?? manifest.files?.bin;
+  if (!f) throw new UsageError(`${dir}/payload.json lists no .bin or .efi file`);
+  const nonce = newNonce();
+  const bytes = patchConfigBlock(new Uint8Array(await readFile(join(dir, f.name))), { nonce });
+  return { bytes, nonce: nonceHex(nonce), name: 'payload' };
 }
 
 export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServeSummary> {
-  if (o.dhcp && o.dhcp !== 'off') notYet('dhcp', 'serving DHCP/proxyDHCP beside TFTP');
-  if (o.board) notYet('board', 'serving a board profile’s boot files');
-  if (o.payload) notYet('payload', 'building netboot files from a payload');
-  if (o.interface) notYet('interface', 'binding to a lab NIC through the userspace stack');
-  if (o.qemuLink) notYet('qemu-link', 'serving a QEMU -netdev dgram link');
-  if (o.clients) notYet('clients', 'a client inventory (MAC → serial/root)');
-  const listen = parseListen(o.listen);
-  const st = await stat(o.root).catch((cause: unknown) => {
-    throw new BoardkitError('E_NETBOOT_ROOT', 'input', `TFTP root '${o.root}' does not exist`, { cause, hint: 'point --root at the directory with the boot files' });
-  });
-  if (!st.isDirectory()) throw new BoardkitError('E_NETBOOT_ROOT', 'input', `TFTP root '${o.root}' is not a directory`);
+  const emit = (e: NetbootServeEvent) => o.onEvent?.(e);
+  const dhcpMode = o.dhcp === 'server' ? 'full' : (o.dhcp ?? 'off');
+  if ((o.board || o.clients) && !o.payload) throw new UsageError('--board/--clients serve a payload: pass --payload FILE_OR_DIR');
+  if (o.payload && !o.board && !o.clients) throw new UsageError('--payload needs --board (or --clients MAC=board) to know which boot files to generate');
+  if (!o.root && !o.payload) throw new UsageError('nothing to serve: pass --root DIR and/or --board B --payload P');
+  if (dhcpMode !== 'off' && !o.interface && !o.qemuLink) {
+    throw new UsageError(`--dhcp ${dhcpMode} needs the lab network: --interface IF (inside a namespace that owns it) or --qemu-link`, { hint: 'DHCP over kernel sockets is only safe where the lab NIC is the only one' });
+  }
+  if (o.interface && o.qemuLink) throw new UsageError('--interface and --qemu-link are two different networks: pick one');
+  if (o.root) {
+    const st = await stat(o.root).catch((cause: unknown) => {
+      throw new BoardkitError('E_NETBOOT_ROOT', 'input', `TFTP root '${o.root}' does not exist`, { cause, hint: 'point --root at the directory with the boot files' });
+    });
+    if (!st.isDirectory()) throw new BoardkitError('E_NETBOOT_ROOT', 'input', `TFTP root '${o.root}' is not a directory`);
+  }
+
+  // Boot files: one board for everyone, or one per client MAC.
+  const clients = o.clients ? parseClients(o.clients) : [];
+  const boards = [...new Set([...(o.board ? [o.board] : []), ...clients.map((c) => c.board)])];
+  if (boards.length && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
+  const perBoard = new Map<string, BoardBootFiles>();
+  for (const board of boards) {
+    const p = await payloadFor(o.registry!, board, o.payload!, clients.length > 0);
+    const files = boardBootFiles(o.registry!.get(board).profile, p.bytes, { payloadName: p.name });
+    perBoard.set(board, files);
+    const forClients = clients.filter((c) => c.board === board).map((c) => c.mac);
+    emit({ type: 'serving', board, flow: files.flow, bootFile: files.bootFile, files: Object.entries(files.files).map(([name, b]) => ({ name, bytes: b.length })), ...(p.nonce ? { nonce: p.nonce } : {}), ...(forClients.length ? { clients: forClients } : {}) });
+  }
+  const byMac = new Map(clients.map((c) => [c.mac, perBoard.get(c.board)!]));
+  const generated: GeneratedFileProvider | undefined = perBoard.size
+    ? (client: ClientInfo, name: string) => {
+        const key = name.replace(/^\/+/, '');
+        const mine = client.mac ? byMac.get(normalizeMac(client.mac)) : undefined;
+        const set = mine ?? (o.board ? perBoard.get(o.board) : undefined);
+        return set?.files[key];
+      }
+    : undefined;
+  const bootRules: BootRule[] = o.board ? [perBoard.get(o.board)!.bootRule] : [];
+  const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.bootFile }));
+
+  // The network: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
+  let network = o.network;
+  let dhcpNetwork: DatagramNetwork | undefined;
+  let listen = parseListen(o.listen);
+  let lab: { serverIp: string; subnetMask: string; pool: { first: string; last: string } } | undefined;
+  let stack: UserspaceStack | undefined;
+  let link: FrameLink | undefined;
+  if (o.qemuLink) {
+    if (!o.openQemuLink) throw new UsageError('--qemu-link is not available in this build (no QEMU link transport)');
+    const ports = parseQemuLink(o.qemuLink);
+    const qlink = await o.openQemuLink(ports);
+    link = qlink;
+    lab = { serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: parsePool(o.pool) ?? { first: '192.0.2.100', last: '192.0.2.199' } };
+    stack = new UserspaceStack({ link: qlink, mac: '02:b0:4d:00:00:01', ip: lab.serverIp, subnetMask: lab.subnetMask });
+    network = stack.network;
+    dhcpNetwork = stack.network;
+    listen = { address: lab.serverIp, port: listen.port };
+    emit({ type: 'qemu-link', netdev: qlink.netdevArg('n0') });
+  } else if (o.interface) {
+    if (!o.readInterfaces) throw new UsageError('--interface is not available in this build (no interface reader)');
+    const pool = parsePool(o.pool);
+    lab = planLabInterface(await o.readInterfaces(), o.interface, { dhcp: dhcpMode, ...(o.force ? { force: true } : {}), ...(pool ? { pool } : {}) });
+    if (listen.address === '0.0.0.0') listen = { address: lab.serverIp, port: listen.port };
+    if (dhcpMode !== 'off') {
+      if (!o.broadcastNetwork) throw new UsageError('DHCP on --interface is not available in this build (no broadcast transport)');
+      dhcpNetwork = o.broadcastNetwork(lab.serverIp);
+    }
+  }
+
   const summary = { transfers: 0, failed: 0, bytes: 0 };
+  let dhcp: DhcpServer | undefined;
   const server = new TftpServer({
-    network: o.network,
+    network,
     listen,
-    root: new FileRoot(o.root, { perClient: o.perClient ?? [] }),
+    ...(o.root ? { root: new FileRoot(o.root, { perClient: o.perClient ?? [] }) } : {}),
+    ...(generated ? { generated } : {}),
     uploadRoot: o.uploadDir,
     blksizeMax: o.blksizeMax,
     pathMtu: o.pathMtu,
     windowsizeMax: o.windowsizeMax,
     maxTransfers: o.maxTransfers,
     maxTransfersPerClient: o.maxTransfersPerClient,
+    // Per-client files need the client's MAC: over UDP we only see its address, so ask our leases.
+    clientInfo: (from) => {
+      const lease = dhcp?.leases().find((l) => l.ip === from.address);
+      return lease ? { mac: lease.mac } : undefined;
+    },
     onEvent: (e) => {
       if (e.type === 'transfer-done') {
         summary.transfers++;
         summary.bytes += e.bytes;
       } else if (e.type === 'transfer-error') summary.failed++;
-      o.onEvent?.(e);
+      emit(e);
     },
   });
-  const address = await server.start();
+  const closeAll = async () => {
+    await dhcp?.close().catch(() => {});
+    await server.close().catch(() => {});
+    await stack?.close().catch(() => {});
+    await link?.close().catch(() => {});
+  };
+  let address: DatagramAddress;
+  try {
+    address = await server.start();
+    if (dhcpMode !== 'off' && lab && dhcpNetwork) {
+      dhcp = new DhcpServer({
+        network: dhcpNetwork,
+        mode: dhcpMode === 'full' ? 'server' : 'proxy',
+        serverIp: lab.serverIp,
+        nextServer: lab.serverIp,
+        ...(dhcpMode === 'full' ? { subnetMask: lab.subnetMask, pool: lab.pool } : {}),
+        ...(bootRules.length ? { bootRules } : {}),
+        ...(hosts.length ? { hosts } : {}),
+        ...(o.board ? { defaultBootfile: perBoard.get(o.board)!.bootFile } : {}),
+        ...(dhcpMode === 'proxy' ? { listenPxePort: true } : {}),
+        onEvent: (event) => emit({ type: 'dhcp', event }),
+      });
+      await dhcp.start();
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
   try {
     if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
-    await server.close();
+    await closeAll();
   }
-  return { address, ...summary };
+  return { address, ...summary, leases: dhcp?.leases().length ?? 0 };
 }

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
 
 interface ServeArgs extends GlobalArgs {
-  root: string;
+  root?: string;
   listen: string;
   'blksize-max'?: number;
   'path-mtu'?: number;
@@ -11,7 +11,9 @@ interface ServeArgs extends GlobalArgs {
   'max-per-client'?: number;
   'per-client'?: Array<'mac' | 'ip' | 'serial'>;
   'upload-dir'?: string;
-  dhcp: 'off' | 'proxy' | 'server';
+  dhcp: 'off' | 'proxy' | 'full' | 'server';
+  force?: boolean;
+  pool?: string;
   watch?: boolean;
   board?: string;
   payload?: string;
@@ -22,10 +24,10 @@ interface ServeArgs extends GlobalArgs {
 
 const serve: CommandModule<GlobalArgs, ServeArgs> = {
   command: 'serve',
-  describe: 'Serve a directory over TFTP (read-only, confined, rollover, windowsize) until Ctrl-C',
+  describe: 'Serve TFTP (a directory and/or a board\'s generated boot files), optionally with DHCP, until Ctrl-C',
   builder: (y) =>
     (y as Argv<GlobalArgs>)
-      .option('root', { type: 'string', demandOption: true, describe: 'Directory to serve (confined: no symlinks out, no ..)' })
+      .option('root', { type: 'string', describe: 'Directory to serve (confined: no symlinks out, no ..); optional with --board/--payload' })
       .option('listen', { type: 'string', default: '0.0.0.0:69', describe: 'ADDR[:PORT]; ports < 1024 need root or CAP_NET_BIND_SERVICE' })
       .option('blksize-max', { type: 'number', describe: 'Largest blksize granted (8..65464; also capped by --path-mtu − 32)' })
       .option('path-mtu', { type: 'number', default: 1500, describe: 'Path MTU to the clients; blksize stays ≤ MTU − 32 (no IP fragments)' })
@@ -34,19 +36,31 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       .option('max-per-client', { type: 'number', describe: 'Concurrent transfers per client IP (default 16)' })
       .option('per-client', { type: 'string', array: true, choices: ['mac', 'ip', 'serial'], describe: 'Try <root>/<key>/<file> first (mac needs --clients)' })
       .option('upload-dir', { type: 'string', describe: 'Enable WRQ into this separate directory (never overwrites)' })
-      .option('dhcp', { choices: ['off', 'proxy', 'server'] as const, default: 'off' as const, describe: 'DHCP beside TFTP (only off for now)' })
+      .option('dhcp', { choices: ['off', 'proxy', 'full', 'server'] as const, default: 'off' as const, describe: 'DHCP beside TFTP: full (we hand out addresses; server is an alias) or proxy (boot info only); needs --interface or --qemu-link' })
+      .option('force', { type: 'boolean', describe: 'Serve DHCP on --interface even with a default route or other NICs present' })
+      .option('pool', { type: 'string', describe: 'Full DHCP range FIRST-LAST (default: upper half of the interface subnet)' })
       .option('watch', { type: 'boolean', describe: 'Serve rebuilt files without restart (always on: files open per request)' })
-      .option('board', { type: 'string', describe: 'Serve a board profile’s boot files (not yet available)' })
-      .option('payload', { type: 'string', describe: 'Payload to build boot files from (not yet available)' })
-      .option('interface', { type: 'string', describe: 'Lab NIC for the userspace stack (not yet available)' })
-      .option('qemu-link', { type: 'string', describe: 'QEMU -netdev dgram endpoint (not yet available)' })
-      .option('clients', { type: 'string', describe: 'Client inventory file (not yet available)' })
+      .option('board', { type: 'string', describe: 'Serve this board\'s boot files (U-Boot script or PXE boot file) around --payload' })
+      .option('payload', { type: 'string', describe: 'Payload file or `payload build` directory (with --clients: one sub-directory per board)' })
+      .option('interface', { type: 'string', describe: 'Lab NIC (kernel sockets): run inside a network namespace where it is the only NIC' })
+      .option('qemu-link', { type: 'string', describe: 'HOSTPORT:GUESTPORT: serve a QEMU -netdev dgram link through the userspace stack (no root)' })
+      .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: per-client boot files and DHCP host entries' })
       .example('$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high loopback port')
-      .example('$0 netboot serve --root ./tftp --listen 192.168.7.1 --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines') as Argv<ServeArgs>,
+      .example('$0 netboot serve --root ./tftp --listen 192.168.7.1 --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines')
+      .example('ip netns exec lab $0 netboot serve --dhcp full --interface tap0 -b qemu-riscv64-virt --payload out/p', 'DHCP+TFTP inside a namespace that owns the lab NIC')
+      .example('$0 netboot serve --dhcp full --qemu-link 40100:40101 -b qemu-aarch64-virt --payload out/p', 'For a QEMU started with the printed -netdev dgram') as Argv<ServeArgs>,
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { netbootServe } = await import('../../workflows/netboot-serve.js');
     const { UdpDatagramNetwork } = await import('../../transports/node/udp-datagram-link.js');
+    const { UdpBroadcastNetwork } = await import('../../transports/node/udp-broadcast-link.js');
+    const { readInterfaceFacts } = await import('../../transports/node/net-interfaces.js');
+    const { openQemuDgramFrameLink } = await import('../../transports/node/qemu-dgram-frame-link.js');
+    let registry;
+    if (argv.board || argv.clients) {
+      const [{ loadBoardRegistry }, { knownArtifactIds }] = await Promise.all([import('../../workflows/boards.js'), import('../../workflows/firmware-ids.js')]);
+      registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
+    }
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once('SIGINT', onSignal);
@@ -64,6 +78,12 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         perClient: argv['per-client'],
         uploadDir: argv['upload-dir'],
         dhcp: argv.dhcp,
+        force: argv.force,
+        pool: argv.pool,
+        registry,
+        readInterfaces: readInterfaceFacts,
+        broadcastNetwork: (sourceAddress) => new UdpBroadcastNetwork({ sourceAddress }),
+        openQemuLink: (ports) => openQemuDgramFrameLink(ports),
         watch: argv.watch,
         board: argv.board,
         payload: argv.payload,
@@ -74,6 +94,17 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         onEvent: (e) => {
           // One JSON object per line so the stream can be piped while serving.
           if (ctx.json) return ctx.output.out(JSON.stringify(e));
+          if (e.type === 'dhcp') {
+            const d = e.event;
+            if (d.type === 'offer' || d.type === 'ack') return ctx.output.err(`dhcp: ${d.type} ${d.yiaddr} to ${d.mac}${d.bootfile ? ` (file ${d.bootfile})` : ''}`);
+            if (d.type === 'received') return ctx.output.err(`dhcp: ${d.messageType} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}`);
+            if (d.type === 'listening') return ctx.output.err(`dhcp: listening on ${d.address.address}:${d.address.port}`);
+            return ctx.verbose ? ctx.output.err(`dhcp: ${JSON.stringify(d)}`) : undefined;
+          }
+          if (e.type === 'serving') {
+            return ctx.output.err(`netboot: ${e.board} (${e.flow}): DHCP file ${e.bootFile}; ${e.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}${e.nonce ? `; payload nonce ${e.nonce}` : ''}${e.clients ? `; for ${e.clients.join(', ')}` : ''}`);
+          }
+          if (e.type === 'qemu-link') return ctx.output.err(`netboot: start QEMU with -nodefaults -netdev ${e.netdev} and a NIC on netdev n0`);
           const c = 'client' in e ? `${e.client.address}:${e.client.port}` : 'transfer' in e ? `${e.transfer.client.address}:${e.transfer.client.port}` : '';
           switch (e.type) {
             case 'listening':
@@ -93,7 +124,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
           }
         },
       });
-      if (!ctx.json) ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)`);
+      if (!ctx.json) ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)${summary.leases ? `; ${summary.leases} DHCP lease(s)` : ''}`);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -103,7 +134,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
 
 export const netbootCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'netboot <command>',
-  describe: 'Netboot services: TFTP (DHCP/proxyDHCP to come)',
+  describe: 'Netboot services: TFTP with DHCP/proxyDHCP and generated board boot files',
   builder: (y) => y.command(serve).demandCommand(1, 'Name a netboot command, e.g. `boardkit netboot serve --root DIR`'),
   handler: () => {},
 };
