@@ -81,7 +81,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         force: argv.force,
         pool: argv.pool,
         registry,
-        readInterfaces: readInterfaceFacts,
+        readInterfaces: async () => readInterfaceFacts(new (await import('../../transports/node/node-spawner.js')).NodeSpawner()),
         broadcastNetwork: (sourceAddress) => new UdpBroadcastNetwork({ sourceAddress }),
         openQemuLink: (ports) => openQemuDgramFrameLink(ports),
         watch: argv.watch,
