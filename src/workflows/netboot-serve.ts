@@ -29,7 +29,7 @@ export type NetbootServeEvent =
   | TftpServerEvent
   | { type: 'dhcp'; event: DhcpServerEvent }
   | { type: 'serving'; board: string; flow: BoardBootFiles['flow']; bootFile: string; files: Array<{ name: string; bytes: number }>; nonce?: string; clients?: string[] }
-  | { type: 'qemu-link'; netdev: string };
+  | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number };
 
 export interface NetbootServeOptions {
   network: DatagramNetwork;
@@ -58,7 +58,7 @@ export interface NetbootServeOptions {
   force?: boolean;
   /** `FIRST-LAST` dynamic range for full DHCP. */
   pool?: string;
-  /** `HOSTPORT:GUESTPORT` on 127.0.0.1: serve on a QEMU `-netdev dgram` link through the userspace stack. */
+  /** `HOSTPORT:GUESTPORT` on 127.0.0.1 (0 = pick a free port): serve on a QEMU `-netdev dgram` link through the userspace stack. */
   qemuLink?: string;
   /** `MAC=board[,MAC=board…]`: per-client boot files (and DHCP host entries). */
   clients?: string;
@@ -66,7 +66,7 @@ export interface NetbootServeOptions {
   readInterfaces?: () => Promise<InterfaceFacts[]>;
   /** Kernel UDP that can broadcast from `sourceAddress`'s interface (DHCP on --interface). */
   broadcastNetwork?: (sourceAddress: string) => DatagramNetwork;
-  openQemuLink?: (o: { hostPort: number; guestPort: number }) => Promise<FrameLink & { netdevArg(id?: string): string }>;
+  openQemuLink?: (o: { hostPort: number; guestPort: number }) => Promise<FrameLink & { readonly hostPort: number; readonly guestPort: number; netdevArg(id?: string): string }>;
   signal?: AbortSignal;
   onEvent?: (e: NetbootServeEvent) => void;
 }
@@ -110,7 +110,7 @@ function parsePool(text: string | undefined): { first: string; last: string } | 
 function parseQemuLink(text: string): { hostPort: number; guestPort: number } {
   const m = /^(\d{1,5}):(\d{1,5})$/.exec(text.trim());
   const ports = m ? [Number(m[1]), Number(m[2])] : [];
-  if (!m || ports.some((p) => p < 1 || p > 65535)) throw new UsageError(`--qemu-link '${text}' is not HOSTPORT:GUESTPORT`, { hint: 'we bind 127.0.0.1:HOSTPORT, QEMU binds GUESTPORT: e.g. --qemu-link 40100:40101' });
+  if (!m || ports.some((p) => p > 65535)) throw new UsageError(`--qemu-link '${text}' is not HOSTPORT:GUESTPORT`, { hint: 'we bind 127.0.0.1:HOSTPORT, QEMU binds GUESTPORT: e.g. --qemu-link 40100:40101 (0 picks a free port)' });
   return { hostPort: ports[0]!, guestPort: ports[1]! };
 }
 
@@ -189,7 +189,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
     network = stack.network;
     dhcpNetwork = stack.network;
     listen = { address: lab.serverIp, port: listen.port };
-    emit({ type: 'qemu-link', netdev: qlink.netdevArg('n0') });
+    emit({ type: 'qemu-link', netdev: qlink.netdevArg('n0'), hostPort: qlink.hostPort, guestPort: qlink.guestPort });
   } else if (o.interface) {
     if (!o.readInterfaces) throw new UsageError('--interface is not available in this build (no interface reader)');
     const pool = parsePool(o.pool);
