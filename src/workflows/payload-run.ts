@@ -83,7 +83,7 @@ async function locatePayload(path: string, profile: BoardProfile, netboot: boole
     return { file: path, kind, ...(manifest ? { manifest } : {}) };
   }
   if (!manifest) throw new UsageError(`${path} has no payload.json`, { hint: 'pass the payload file, or a directory written by `boardkit payload build`' });
-  // Flat images where a loader expects them: netboot `go`, and firmware that loads kernel8.img.
+  // Flat images where a loader expects them: U-Boot netboot (wrapped for bootm), and firmware that loads kernel8.img.
   const wantBin = netboot || profile.bootProtocol === 'rpi-firmware';
   const pick = manifest.files.efi ? 'efi' : wantBin ? 'bin' : 'elf';
   const f = manifest.files[pick];
