@@ -46,68 +46,53 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed).'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
-    const [{ runBoard }, { loadBoardRegistry }, { knownArtifactIds }, { NodeSpawner }, { connectQmpSocket }, { openNodeSerialLink }, render] = await Promise.all([
-      import('../../workflows/run-board.js'),
+    const mode: 'firmware-only' | 'netboot' | 'image' | 'kernel' = argv['firmware-only'] ? 'firmware-only' : argv.netboot ? 'netboot' : argv.image ? 'image' : 'kernel';
+    if (mode === 'netboot' && !argv.kernel) throw new UsageError('--netboot serves a payload: pass --kernel FILE (the flat .bin) or a `payload build` directory');
+    if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+    const [workflows, { loadBoardRegistry }, { knownArtifactIds }, transports, render, { withTask }, { parseDrivers }] = await Promise.all([
+      loadRunWorkflows(),
       import('../../workflows/boards.js'),
       import('../../workflows/firmware-ids.js'),
-      import('../../transports/node/node-spawner.js'),
-      import('../../transports/node/qmp-socket.js'),
-      import('../../transports/node/open-serial-link.js'),
+      loadNodeTransports(),
       import('../render/run.js'),
+      import('../render/tasks.js'),
+      import('./payload.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
-    const mode: 'firmware-only' | 'netboot' | 'image' | 'kernel' = argv['firmware-only'] ? 'firmware-only' : argv.netboot ? 'netboot' : argv.image ? 'image' : 'kernel';
-    if (mode === 'netboot' && !argv.kernel) throw new UsageError('--netboot serves a payload: pass --kernel FILE (the flat .bin)');
-    if (argv.timeout !== undefined && !(argv.timeout > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+    const env = {
+      spawner: new transports.NodeSpawner(),
+      connectQmp: transports.connectQmpSocket,
+      openLink: transports.openNodeSerialLink,
+      openQemuFrameLink: () => transports.openQemuDgramFrameLink(),
+      cacheDir: ctx.cacheDir,
+      manifestDir: ctx.manifestDir,
+    };
+    const common = {
+      board: argv.board,
+      ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
+      ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
+      ...(argv.log ? { logFile: argv.log } : {}),
+    };
+    const tftp = {
+      ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
+      ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
+    };
+    const drivers = parseDrivers(argv.drivers);
+    // The reference payload (a `payload build` output, or --drivers given) is also judged by host-side oracles.
+    const referencePayload = argv.kernel !== undefined && (drivers !== undefined || workflows.hasPayloadManifest(argv.kernel));
     const abort = new AbortController();
     const onSigint = () => abort.abort(new UsageError('interrupted'));
     process.once('SIGINT', onSigint);
     try {
-      const { withTask } = await import('../render/tasks.js');
-      const env = { spawner: new NodeSpawner(), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: ctx.cacheDir, manifestDir: ctx.manifestDir };
-      const common = {
-        board: argv.board,
-        ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
-        ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
-        ...(argv.log ? { logFile: argv.log } : {}),
-      };
       const report = await withTask(
         ctx,
         `run ${argv.board} (${mode})`,
-        async (progress) => {
-          const { existsSync, statSync } = await import('node:fs');
-          const { dirname, join } = await import('node:path');
-          const k = argv.kernel;
-          const isPayload = k !== undefined && (argv.drivers !== undefined || existsSync(join(existsSync(k) && statSync(k).isDirectory() ? k : dirname(k), 'payload.json')));
-          if (isPayload && (mode === 'kernel' || mode === 'netboot')) {
-            const [{ runPayload }, { openQemuDgramFrameLink }, { parseDrivers }] = await Promise.all([
-              import('../../workflows/payload-run.js'),
-              import('../../transports/node/qemu-dgram-frame-link.js'),
-              import('./payload.js'),
-            ]);
-            const drivers = parseDrivers(argv.drivers);
-            const request = {
-              ...common,
-              kernel: k!,
-              netboot: mode === 'netboot',
-              ...(drivers ? { drivers } : {}),
-              ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
-              ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
-            };
-            return runPayload(registry, request, { ...env, openQemuFrameLink: openQemuDgramFrameLink }, { signal: abort.signal, progress });
-          }
-          if (mode !== 'netboot') {
-            const request = { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) };
-            return runBoard(registry, request, env, { signal: abort.signal, progress });
-          }
-          const [{ runNetboot }, { openQemuDgramFrameLink }] = await Promise.all([import('../../workflows/netboot-run.js'), import('../../transports/node/qemu-dgram-frame-link.js')]);
-          const request = {
-            ...common,
-            kernel: argv.kernel!,
-            ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
-            ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
-          };
-          return runNetboot(registry, request, { ...env, openQemuFrameLink: openQemuDgramFrameLink }, { signal: abort.signal, progress });
+        (progress) => {
+          const opts = { signal: abort.signal, progress };
+          if (referencePayload && (mode === 'kernel' || mode === 'netboot'))
+            return workflows.runPayload(registry, { ...common, ...tftp, kernel: argv.kernel!, netboot: mode === 'netboot', ...(drivers ? { drivers } : {}) }, env, opts);
+          if (mode === 'netboot') return workflows.runNetboot(registry, { ...common, ...tftp, kernel: argv.kernel! }, env, opts);
+          return workflows.runBoard(registry, { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) }, env, opts);
         },
         { lines: (e) => e.type !== 'stage' },
       );
@@ -119,3 +104,26 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     }
   },
 };
+
+async function loadRunWorkflows() {
+  const [{ runBoard }, { runNetboot }, { runPayload }, { existsSync, statSync }, { dirname, join }] = await Promise.all([
+    import('../../workflows/run-board.js'),
+    import('../../workflows/netboot-run.js'),
+    import('../../workflows/payload-run.js'),
+    import('node:fs'),
+    import('node:path'),
+  ]);
+  /** A `payload build` output: a directory with payload.json, or a file beside one. */
+  const hasPayloadManifest = (kernel: string) => existsSync(join(existsSync(kernel) && statSync(kernel).isDirectory() ? kernel : dirname(kernel), 'payload.json'));
+  return { runBoard, runNetboot, runPayload, hasPayloadManifest };
+}
+
+async function loadNodeTransports() {
+  const [{ NodeSpawner }, { connectQmpSocket }, { openNodeSerialLink }, { openQemuDgramFrameLink }] = await Promise.all([
+    import('../../transports/node/node-spawner.js'),
+    import('../../transports/node/qmp-socket.js'),
+    import('../../transports/node/open-serial-link.js'),
+    import('../../transports/node/qemu-dgram-frame-link.js'),
+  ]);
+  return { NodeSpawner, connectQmpSocket, openNodeSerialLink, openQemuDgramFrameLink };
+}
