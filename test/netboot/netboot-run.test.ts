@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
 import { defaultCacheDir } from '../../src/core/cache-dir.js';
+import { boardBootFiles, netbootFlow } from '../../src/netboot/board-boot-files.js';
 import { netbootPayloadImage, netbootScript } from '../../src/netboot/uboot-script.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
@@ -66,6 +67,23 @@ describe('generated boot files, checked by mkimage (u-boot-tools)', () => {
     const text = await readFile(join(dir, 'script.txt'), 'utf8');
     expect(text).toContain('setenv tftpwindowsize 16');
     expect(text).toMatch(/tftpboot \$\{kernel_addr_r\} payload\.uimg\nbootm \$\{kernel_addr_r\} - \$\{fdtcontroladdr\}/);
+  });
+});
+
+describe('netboot flow from profile data', () => {
+  it('U-Boot boards get a script + payload image, PXE boards the payload as the boot file, others are refused', async () => {
+    const flat = new Uint8Array(64).fill(0x13);
+    const riscv = boardBootFiles(registry.get('qemu-riscv64-virt').profile, flat, { payloadName: 'p' });
+    expect(riscv.flow).toBe('uboot-script');
+    expect(Object.keys(riscv.files)).toEqual(['boot.scr.uimg', 'p.uimg']);
+    expect(riscv.bootRule).toMatchObject({ vendorClass: 'U-Boot*', bootfile: 'boot.scr.uimg' });
+    const efi = new Uint8Array([0x4d, 0x5a, 0, 0]); // "MZ": a PE/COFF image starts so
+    const x86 = boardBootFiles(registry.get('x86-kiosk').profile, efi);
+    expect(x86).toMatchObject({ flow: 'pxe', bootFile: 'bootx64.efi', bootRule: { vendorClass: 'PXEClient*', arch: [7], bootfile: 'bootx64.efi' } });
+    expect(x86.files['bootx64.efi']).toBe(efi);
+    expect(() => boardBootFiles(registry.get('x86-kiosk').profile, flat)).toThrow(/not a PE\/COFF file/);
+    expect(() => boardBootFiles(registry.get('qemu-aarch64-virt').profile, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toThrow(/ELF/);
+    expect(() => netbootFlow(registry.get('rpi3b').profile)).toThrow(/bootcode\.bin/);
   });
 });
 
