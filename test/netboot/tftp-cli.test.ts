@@ -51,9 +51,10 @@ describe('boardkit netboot serve', () => {
     }
   });
 
-  it.skipIf(!built)('refuses options that are not implemented yet, with a hint', async () => {
+  it.skipIf(!built)('refuses DHCP without a lab network to serve it on, with a hint', async () => {
     const r = await spawner.run(process.execPath, [bin, 'netboot', 'serve', '--root', tmpdir(), '--dhcp', 'proxy'], { timeoutMs: 10_000 });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.toString()).toMatch(/--dhcp is not yet available/);
+    expect(r.stderr.toString()).toMatch(/--dhcp proxy needs the lab network/);
+    expect(r.stderr.toString()).toMatch(/--interface|--qemu-link/);
   });
 });
