@@ -1,14 +1,9 @@
 import { access } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
-import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { BoardkitError } from '../../core/errors.js';
-import {
-  SerialLinkReaderSlot,
-  type SerialLink,
-  type SerialLinkOptions,
-  type SerialLinkReader,
-  type SerialLinkState,
-} from '../serial-link.js';
+import { ReconnectLoop } from '../reconnect-loop.js';
+import type { SerialLink, SerialLinkOptions, SerialLinkReader, SerialLinkState } from '../serial-link.js';
 
 /**
  * A SerialLink over the `serialport` package: real UARTs and QEMU/socat ptys take the same path.
@@ -36,28 +31,32 @@ export async function findPortBySerialNumber(serialNumber: string): Promise<stri
 
 class SerialPortLink implements SerialLink {
   readonly description: string;
-  private readonly slot = new SerialLinkReaderSlot();
-  private readonly clock: Clock;
+  private readonly loop: ReconnectLoop;
   private port: SerialPort | undefined;
-  private currentState: SerialLinkState = 'reconnecting';
-  private lostAt = 0;
-  private pollTimer: TimerHandle | undefined;
-  private closing = false;
 
   constructor(
     private readonly path: string,
     private readonly options: SerialPortLinkOptions,
   ) {
     this.description = options.serialNumber ? `serial:${options.serialNumber}` : path;
-    this.clock = options.clock ?? systemClock;
+    this.loop = new ReconnectLoop({
+      clock: options.clock ?? systemClock,
+      reconnect: options.reconnect,
+      attemptOpen: () => this.reopen(),
+      giveUpError: (gapMs) =>
+        new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} did not come back within ${gapMs} ms`, {
+          hint: 'use a stable path (/dev/serial/by-id/...) or serial:SERIALNUMBER so a re-enumerated adapter is found again',
+        }),
+      measureGap: 'before-attempt',
+    });
   }
 
   get state(): SerialLinkState {
-    return this.currentState;
+    return this.loop.state;
   }
 
   setReader(reader: SerialLinkReader): void {
-    this.slot.set(reader);
+    this.loop.setReader(reader);
   }
 
   async openFirst(): Promise<void> {
@@ -79,6 +78,15 @@ class SerialPortLink implements SerialLink {
     return this.path;
   }
 
+  /** One poll of the reconnect loop: rejects while the adapter is not back (ENOENT) or still busy. */
+  private async reopen(): Promise<string | undefined> {
+    const path = await this.resolvePath();
+    if (!path) throw new Error(`no serial port with serial number ${this.options.serialNumber} yet`);
+    await access(path);
+    await this.openPort(path);
+    return this.port ? path : undefined;
+  }
+
   private openPort(path: string): Promise<void> {
     const port = new SerialPort({ path, baudRate: this.options.baudRate ?? 115200, autoOpen: false, lock: true, hupcl: false });
     return new Promise<void>((resolve, reject) => {
@@ -87,13 +95,13 @@ class SerialPortLink implements SerialLink {
           reject(err);
           return;
         }
-        if (this.closing) {
+        if (this.loop.closing) {
           port.close(() => resolve());
           return;
         }
         this.port = port;
-        this.currentState = 'open';
-        port.on('data', (chunk: Buffer) => this.slot.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+        this.loop.opened();
+        port.on('data', (chunk: Buffer) => this.loop.slot.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
         port.on('error', () => {
           /* read/write errors end in 'close' with a disconnect error; nothing to do here */
         });
@@ -106,60 +114,16 @@ class SerialPortLink implements SerialLink {
   private onPortClosed(port: SerialPort, err: (Error & { disconnected?: boolean }) | null): void {
     if (this.port !== port) return;
     this.port = undefined;
-    if (this.closing) return;
-    const reconnect = this.options.reconnect?.enabled ?? true;
-    if (!reconnect) {
-      this.finish(new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} disappeared`, { cause: err ?? undefined }));
-      return;
-    }
-    this.currentState = 'reconnecting';
-    this.lostAt = this.clock.now();
-    this.slot.event({ type: 'lost', reason: err?.message ?? 'port closed' });
-    this.schedulePoll();
-  }
-
-  private schedulePoll(): void {
-    this.pollTimer = this.clock.setTimeout(() => void this.poll(), this.options.reconnect?.pollMs ?? 100);
-  }
-
-  private async poll(): Promise<void> {
-    this.pollTimer = undefined;
-    if (this.closing) return;
-    const gap = this.clock.now() - this.lostAt;
-    try {
-      const path = await this.resolvePath();
-      if (path) {
-        await access(path);
-        await this.openPort(path);
-        if (this.port) this.slot.event({ type: 'reopened', path, gapMs: Math.round(this.clock.now() - this.lostAt) });
-        return;
-      }
-    } catch {
-      /* not back yet (ENOENT), or still busy: keep polling */
-    }
-    if (this.closing) return;
-    if (gap >= (this.options.reconnect?.giveUpMs ?? 60_000)) {
-      this.finish(
-        new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} did not come back within ${Math.round(gap)} ms`, {
-          hint: 'use a stable path (/dev/serial/by-id/...) or serial:SERIALNUMBER so a re-enumerated adapter is found again',
-        }),
-      );
-      return;
-    }
-    this.schedulePoll();
-  }
-
-  private finish(error?: Error): void {
-    if (this.currentState === 'closed') return;
-    this.currentState = 'closed';
-    this.pollTimer?.cancel();
-    this.slot.event(error ? { type: 'closed', error } : { type: 'closed' });
+    this.loop.lost(
+      err?.message ?? 'port closed',
+      () => new BoardkitError('E_SERIAL_LOST', 'device', `serial port ${this.description} disappeared`, { cause: err ?? undefined }),
+    );
   }
 
   write(data: Uint8Array): Promise<void> {
     const port = this.port;
-    if (!port || this.currentState !== 'open') {
-      return Promise.reject(new BoardkitError('E_SERIAL_DOWN', 'device', `serial port ${this.description} is not open (${this.currentState})`));
+    if (!port || this.loop.state !== 'open') {
+      return Promise.reject(new BoardkitError('E_SERIAL_DOWN', 'device', `serial port ${this.description} is not open (${this.loop.state})`));
     }
     return new Promise<void>((resolve, reject) => {
       port.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), (err) => {
@@ -170,13 +134,11 @@ class SerialPortLink implements SerialLink {
   }
 
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.pollTimer?.cancel();
+    if (!this.loop.beginClose()) return;
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    this.finish();
+    this.loop.finish();
   }
 }
 

@@ -1,13 +1,8 @@
 import { Socket } from 'node:net';
-import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { BoardkitError } from '../../core/errors.js';
-import {
-  SerialLinkReaderSlot,
-  type SerialLink,
-  type SerialLinkOptions,
-  type SerialLinkReader,
-  type SerialLinkState,
-} from '../serial-link.js';
+import { ReconnectLoop } from '../reconnect-loop.js';
+import type { SerialLink, SerialLinkOptions, SerialLinkReader, SerialLinkState } from '../serial-link.js';
 
 /**
  * A SerialLink over a raw TCP byte stream: QEMU `-chardev socket,server=on`, ser2net in raw mode,
@@ -31,13 +26,9 @@ export async function openTcpSerialLink(host: string, port: number, options: Tcp
 
 class TcpSerialLink implements SerialLink {
   readonly description: string;
-  private readonly slot = new SerialLinkReaderSlot();
   private readonly clock: Clock;
+  private readonly loop: ReconnectLoop;
   private socket: Socket | undefined;
-  private currentState: SerialLinkState = 'reconnecting';
-  private lostAt = 0;
-  private pollTimer: TimerHandle | undefined;
-  private closing = false;
 
   constructor(
     private readonly host: string,
@@ -46,14 +37,25 @@ class TcpSerialLink implements SerialLink {
   ) {
     this.description = `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.clock = options.clock ?? systemClock;
+    this.loop = new ReconnectLoop({
+      clock: this.clock,
+      reconnect: options.reconnect,
+      // Rejects while nothing listens yet; a listener that accepted and dropped us already is not reported.
+      attemptOpen: async () => {
+        await this.connect(1000);
+        return this.socket ? this.description : undefined;
+      },
+      giveUpError: (gapMs) => new BoardkitError('E_SERIAL_LOST', 'device', `console ${this.description} did not come back within ${gapMs} ms`),
+      measureGap: 'after-attempt',
+    });
   }
 
   get state(): SerialLinkState {
-    return this.currentState;
+    return this.loop.state;
   }
 
   setReader(reader: SerialLinkReader): void {
-    this.slot.set(reader);
+    this.loop.setReader(reader);
   }
 
   async openFirst(): Promise<void> {
@@ -83,14 +85,14 @@ class TcpSerialLink implements SerialLink {
         timer.cancel();
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
-        if (this.closing) {
+        if (this.loop.closing) {
           socket.destroy();
           resolve();
           return;
         }
         this.socket = socket;
-        this.currentState = 'open';
-        socket.on('data', (chunk: Buffer) => this.slot.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+        this.loop.opened();
+        socket.on('data', (chunk: Buffer) => this.loop.slot.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
         socket.on('error', () => {
           /* followed by 'close' */
         });
@@ -103,51 +105,13 @@ class TcpSerialLink implements SerialLink {
   private onClosed(socket: Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    if (this.closing) return;
-    if (!(this.options.reconnect?.enabled ?? true)) {
-      this.finish(new BoardkitError('E_SERIAL_LOST', 'device', `console ${this.description} closed the connection`));
-      return;
-    }
-    this.currentState = 'reconnecting';
-    this.lostAt = this.clock.now();
-    this.slot.event({ type: 'lost', reason: 'connection closed' });
-    this.schedulePoll();
-  }
-
-  private schedulePoll(): void {
-    this.pollTimer = this.clock.setTimeout(() => void this.poll(), this.options.reconnect?.pollMs ?? 100);
-  }
-
-  private async poll(): Promise<void> {
-    this.pollTimer = undefined;
-    if (this.closing) return;
-    try {
-      await this.connect(1000);
-      if (this.socket) this.slot.event({ type: 'reopened', path: this.description, gapMs: Math.round(this.clock.now() - this.lostAt) });
-      return;
-    } catch {
-      /* not listening yet */
-    }
-    if (this.closing) return;
-    const gap = this.clock.now() - this.lostAt;
-    if (gap >= (this.options.reconnect?.giveUpMs ?? 60_000)) {
-      this.finish(new BoardkitError('E_SERIAL_LOST', 'device', `console ${this.description} did not come back within ${Math.round(gap)} ms`));
-      return;
-    }
-    this.schedulePoll();
-  }
-
-  private finish(error?: Error): void {
-    if (this.currentState === 'closed') return;
-    this.currentState = 'closed';
-    this.pollTimer?.cancel();
-    this.slot.event(error ? { type: 'closed', error } : { type: 'closed' });
+    this.loop.lost('connection closed', () => new BoardkitError('E_SERIAL_LOST', 'device', `console ${this.description} closed the connection`));
   }
 
   write(data: Uint8Array): Promise<void> {
     const socket = this.socket;
-    if (!socket || this.currentState !== 'open') {
-      return Promise.reject(new BoardkitError('E_SERIAL_DOWN', 'device', `console ${this.description} is not connected (${this.currentState})`));
+    if (!socket || this.loop.state !== 'open') {
+      return Promise.reject(new BoardkitError('E_SERIAL_DOWN', 'device', `console ${this.description} is not connected (${this.loop.state})`));
     }
     return new Promise<void>((resolve, reject) => {
       socket.write(data, (err) => {
@@ -158,9 +122,7 @@ class TcpSerialLink implements SerialLink {
   }
 
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.pollTimer?.cancel();
+    if (!this.loop.beginClose()) return;
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -175,6 +137,6 @@ class TcpSerialLink implements SerialLink {
         }, 500);
       });
     }
-    this.finish();
+    this.loop.finish();
   }
 }
