@@ -5,6 +5,10 @@
  */
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { FrameLink } from '../frame-link.js';
+import { seededRandom } from './seeded-random.js';
+
+// Tests and fakes import the PRNG from here; it lives in seeded-random.ts so every fake shares one.
+export { seededRandom };
 
 export interface FrameFaults {
   /** Probability a frame is dropped. */
@@ -32,18 +36,6 @@ export interface FrameLinkStats {
   dropped: number;
   duplicated: number;
   reordered: number;
-}
-
-/** mulberry32: tiny, seedable, good enough for fault injection. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FakeFrameLink implements FrameLink {

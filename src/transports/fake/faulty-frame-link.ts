@@ -1,5 +1,5 @@
 import type { FrameLink } from '../frame-link.js';
-import { seededRandom } from './fake-frame-link.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface LinkFaults {
   /** Probability that a frame (either direction) is dropped. */

@@ -7,6 +7,10 @@
 import type { Clock } from '../../core/clock.js';
 import { BoardkitError } from '../../core/errors.js';
 import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from '../datagram-link.js';
+import { seededRandom } from './seeded-random.js';
+
+// Tests import the PRNG from here too; one implementation, in seeded-random.ts.
+export { seededRandom };
 
 export interface LossyNetworkOptions {
   clock: Clock;
@@ -31,18 +35,6 @@ export interface NetworkTapEvent {
   from: DatagramAddress;
   to: DatagramAddress;
   data: Uint8Array;
-}
-
-/** mulberry32: small, seedable, good enough for fault injection. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const key = (a: DatagramAddress) => `${a.address}:${a.port}`;
