@@ -69,13 +69,16 @@ export class InfrastructureError extends BoardkitError {
 
 /**
  * A marker can match before its line has fully arrived; the report shows whole lines, so each
- * timeline and report line is completed from the console text once the run is over.
+ * timeline, failure and report line (and the tail) is completed from the console text once the
+ * run is over.
  */
 function completeLines(boot: BootResult, text: string, prefix: string): BootResult {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
   const complete = (partial: string) => lines.find((l) => l.startsWith(partial.trimEnd()) && l.length >= partial.length) ?? partial;
   return {
     ...boot,
+    ...(boot.failure?.line !== undefined ? { failure: { ...boot.failure, line: complete(boot.failure.line) } } : {}),
+    tail: boot.tail.length ? lines.filter((l) => l.length > 0).slice(-boot.tail.length) : boot.tail,
     timeline: boot.timeline.map((s) => ({ ...s, line: complete(s.line) })),
     reports: lines.flatMap((l) => {
       const r = parseReportLine(l, prefix);
@@ -184,7 +187,12 @@ export async function runBoard(
       if (!hookSignal.aborted) throw err;
     });
     const verified = await verifying;
-    if (!verified.ok) hooks.abort();
+    if (!verified.ok) {
+      hooks.abort();
+      // The line that failed the boot may still be arriving: let the console go quiet briefly so
+      // the report shows it whole (a fault line's address, the panic's reason).
+      await session.settle({ quietMs: 150, timeoutMs: 500 * vm.timeoutMultiplier }).catch(() => {});
+    }
     const grace = setTimeout(() => hooks.abort(), 15_000 * vm.timeoutMultiplier);
     try {
       if (oracles) await oracles;

@@ -1,18 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
-import { defaultCacheDir } from '../../src/core/cache-dir.js';
 import { boardBootFiles, netbootFlow } from '../../src/netboot/board-boot-files.js';
 import { netbootPayloadImage, netbootScript } from '../../src/netboot/uboot-script.js';
-import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
-import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runPayload, type PayloadRunReport } from '../../src/workflows/payload-run.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
  * U-Boot in QEMU netboots the reference payload through OUR DHCP + TFTP servers (userspace stack on
@@ -20,16 +16,8 @@ import { runPayload, type PayloadRunReport } from '../../src/workflows/payload-r
  * every host-side oracle agrees (nonce, disk signature, UDP frame, screendump, GPIO edge); the TFTP
  * stats prove which windowsize U-Boot negotiated and that loss was recovered by retransmission.
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const spawner = new NodeSpawner();
-const env = {
-  spawner,
-  connectQmp: connectQmpSocket,
-  openLink: openNodeSerialLink,
-  openQemuFrameLink: () => openQemuDgramFrameLink(),
-  cacheDir: defaultCacheDir(),
-  manifestDir: join(ROOT, 'firmware-manifests'),
-};
+const env = nodeRunEnvironment();
+const spawner = env.spawner;
 const BOARDS = ['qemu-riscv64-virt', 'qemu-aarch64-virt'] as const;
 
 let dir: string;

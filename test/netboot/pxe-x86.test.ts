@@ -1,17 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
-import { defaultCacheDir } from '../../src/core/cache-dir.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
-import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
-import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runPayload } from '../../src/workflows/payload-run.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
  * x86-kiosk under OVMF PXE-boots the EFI reference payload from our DHCP (option 93 = 7 →
@@ -19,16 +15,8 @@ import { runPayload } from '../../src/workflows/payload-run.js';
  * VirtioNetDxe on the profile's netboot NIC (virtio-net-pci without QEMU's iPXE ROM). Passes only
  * when the payload's report is complete and the framebuffer screendump matches this run's nonce.
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const spawner = new NodeSpawner();
-const env = {
-  spawner,
-  connectQmp: connectQmpSocket,
-  openLink: openNodeSerialLink,
-  openQemuFrameLink: () => openQemuDgramFrameLink(),
-  cacheDir: defaultCacheDir(),
-  manifestDir: join(ROOT, 'firmware-manifests'),
-};
+const env = nodeRunEnvironment();
+const spawner = env.spawner;
 
 let dir: string;
 let registry: BoardRegistry;

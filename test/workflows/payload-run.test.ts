@@ -1,34 +1,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
 import type { DriverKind } from '../../src/boards/schema.js';
 import { newNonce } from '../../src/payload/config-block.js';
-import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
-import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runPayload } from '../../src/workflows/payload-run.js';
-import { defaultCacheDir } from '../../src/core/cache-dir.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
  * `payload build` then `run` for every emulated board family: the run passes only when the
  * payload's report is complete AND every host-side oracle agrees. Negative cases: a wrong
  * peripheral base, a payload that lies (test-only build), a stale nonce.
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const spawner = new NodeSpawner();
-const env = {
-  spawner,
-  connectQmp: connectQmpSocket,
-  openLink: openNodeSerialLink,
-  openQemuFrameLink: () => openQemuDgramFrameLink(),
-  cacheDir: defaultCacheDir(),
-  manifestDir: join(ROOT, 'firmware-manifests'),
-};
+const env = nodeRunEnvironment();
+const spawner = env.spawner;
 
 let dir: string;
 let registry: BoardRegistry;
