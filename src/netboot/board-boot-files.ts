@@ -6,14 +6,18 @@
  * - `pxe` (vendor class `PXEClient*` with the `pxe` protocol, e.g. UEFI PXE, option 93 from
  *   `clientArch`): DHCP names `bootFile`, and that file IS the payload (a UEFI application).
  *
- * Other flows (the Raspberry Pi ROM's bootcode.bin/start.elf chain) are refused with a usage error.
+ * - `rpi-firmware` (boot protocol `rpi-firmware`): the Pi ROM/EEPROM fetches its firmware chain
+ *   (bootcode.bin, start*.elf, fixup*.dat from the artefact cache, given by the caller), a
+ *   `config.txt` generated from the profile (its entries plus what the driver set's controllers
+ *   need, e.g. `enable_uart=1`), and the payload as the kernel config.txt names. DHCP adds option 43
+ *   "Raspberry Pi Boot". The Pi asks for `<serial>/NAME` first: `stripPiSerialPrefix` serves those.
  */
 import type { BoardProfile } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
 import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import { netbootPayloadImage, netbootScript } from './uboot-script.js';
 
-export type NetbootFlow = 'uboot-script' | 'pxe';
+export type NetbootFlow = 'uboot-script' | 'pxe' | 'rpi-firmware';
 
 export interface BoardBootFiles {
   flow: NetbootFlow;
@@ -32,6 +36,8 @@ export interface BoardBootFilesOptions {
   windowsize?: number;
   timeoutMs?: number;
   blksize?: number;
+  /** rpi-firmware flow: the firmware files by TFTP name (from the artefact cache). */
+  firmware?: Record<string, Uint8Array>;
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -42,6 +48,7 @@ export function netbootFlow(profile: BoardProfile): NetbootFlow {
   const nb = profile.netboot;
   if (!nb) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
   const vc = nb.vendorClass ?? '';
+  if (profile.bootProtocol === 'rpi-firmware') return 'rpi-firmware';
   if (vc.startsWith('U-Boot')) return 'uboot-script';
   if (vc.startsWith('PXEClient') && nb.protocols.includes('pxe')) return 'pxe';
   throw new UsageError(`board '${profile.id}' netboots through '${nb.bootFile}' (vendor class ${vc || 'unset'}), a firmware chain boardkit cannot generate yet`, {
@@ -59,6 +66,21 @@ export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: Bo
     ...(nb.clientArch !== undefined ? { arch: [nb.clientArch] } : {}),
     bootfile: nb.bootFile,
   };
+  if (flow === 'rpi-firmware') {
+    if (!o.firmware || Object.keys(o.firmware).length === 0) {
+      throw new UsageError(`board '${profile.id}' netboots its VideoCore firmware chain; no firmware files were given`, { hint: '`boardkit firmware fetch` puts them in the cache; netboot serve --board reads them from there' });
+    }
+    if (ELF_MAGIC.every((b, i) => payload[i] === b)) {
+      throw new UsageError('the payload is an ELF file; the Pi firmware loads the flat kernel image', { hint: 'pass the .bin that `boardkit payload build` writes beside the ELF' });
+    }
+    const kernel = rpiKernelName(profile);
+    return {
+      flow,
+      bootFile: nb.bootFile,
+      files: { ...o.firmware, 'config.txt': new TextEncoder().encode(rpiConfigTxt(profile)), [kernel]: payload },
+      bootRule: { name: profile.id, vendorClass: `${nb.vendorClass ?? 'PXEClient'}*`, raspberryPiBoot: true, bootfile: nb.bootFile },
+    };
+  }
   if (flow === 'pxe') {
     if (!PE_MAGIC.every((b, i) => payload[i] === b)) {
       throw new UsageError(`board '${profile.id}' PXE-boots '${nb.bootFile}', a UEFI application; the payload is not a PE/COFF file`, { hint: 'pass the .efi that `boardkit payload build` writes' });
@@ -80,4 +102,27 @@ export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: Bo
   });
   const image = netbootPayloadImage(payload, { loadAddress: profile.memory.loadAddress, arch: profile.arch });
   return { flow, bootFile: nb.bootFile, files: { [nb.bootFile]: script, [name]: image }, bootRule };
+}
+
+/** The kernel file the firmware loads: config.txt's `kernel=`, else the 64-bit default. */
+export function rpiKernelName(profile: BoardProfile): string {
+  const line = profile.firmwareConfig?.entries.find((e) => e.startsWith('kernel='));
+  return line ? line.slice('kernel='.length) : 'kernel8.img';
+}
+
+/** config.txt: the profile's entries, then each driver controller's needs, once each, in order. */
+export function rpiConfigTxt(profile: BoardProfile): string {
+  const lines = [...(profile.firmwareConfig?.entries ?? [])];
+  for (const kind of ['uart', 'gpio', 'framebuffer', 'storage', 'ethernet'] as const) {
+    const controllers = profile.drivers[kind].controllers ?? [];
+    // The console UART's needs apply; other UARTs' options (e.g. disable-bt) change the console, so they are left out.
+    const used = kind === 'uart' ? controllers.filter((c) => c.name === profile.console.uart) : controllers.slice(0, 1);
+    for (const c of used) for (const l of c.firmwareConfig ?? []) if (!lines.includes(l)) lines.push(l);
+  }
+  return `# generated by boardkit for ${profile.id}\n${lines.join('\n')}\n`;
+}
+
+/** A Pi asks for `<serial>/NAME` (8 hex digits) before `NAME`: map both to the same file. */
+export function stripPiSerialPrefix(name: string): string {
+  return name.replace(/^\/*[0-9a-f]{8}\//i, '');
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BoardRegistry } from '../boards/registry.js';
+import { UsageError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
 import { boardBootFiles, netbootFlow } from '../netboot/board-boot-files.js';
 import { staticFiles } from '../netboot/generated-files.js';
@@ -48,7 +49,12 @@ export interface NetbootReport extends RunReport {
  */
 export async function runNetboot(registry: BoardRegistry, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
   const profile = registry.get(request.board).profile;
-  netbootFlow(profile); // usage errors before reading anything
+  // Usage errors before reading anything.
+  if (netbootFlow(profile) === 'rpi-firmware' || !profile.emulation?.modes.netboot) {
+    throw new UsageError(`board '${profile.id}' cannot be netbooted under emulation (no emulated firmware chain fetches its boot files)`, {
+      hint: `serve a real board instead: boardkit netboot serve --board ${profile.id} --payload DIR --interface IF`,
+    });
+  }
   const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
   const boot = boardBootFiles(profile, payload, {
     payloadName: basename(request.kernel).replace(/\.[^.]*$/, ''),

@@ -17,7 +17,7 @@ import { normalizeMac } from '../protocols/net/address.js';
 import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
-import { boardBootFiles, type BoardBootFiles } from '../netboot/board-boot-files.js';
+import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
 import { DhcpServer, type DhcpServerEvent } from '../netboot/dhcp-server.js';
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
 import type { GeneratedFileProvider } from '../netboot/generated-files.js';
@@ -63,6 +63,8 @@ export interface NetbootServeOptions {
   /** `MAC=board[,MAC=board…]`: per-client boot files (and DHCP host entries). */
   clients?: string;
   registry?: BoardRegistry;
+  /** An artefact's TFTP name and bytes, from the verified cache (the Pi firmware chain). */
+  firmwareFile?: (artifactId: string) => Promise<{ name: string; bytes: Uint8Array }>;
   readInterfaces?: () => Promise<InterfaceFacts[]>;
   /** Kernel UDP that can broadcast from `sourceAddress`'s interface (DHCP on --interface). */
   broadcastNetwork?: (sourceAddress: string) => DatagramNetwork;
@@ -155,7 +157,15 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   const perBoard = new Map<string, BoardBootFiles>();
   for (const board of boards) {
     const p = await payloadFor(o.registry!, board, o.payload!, clients.length > 0);
-    const files = boardBootFiles(o.registry!.get(board).profile, p.bytes, { payloadName: p.name });
+    const profile = o.registry!.get(board).profile;
+    let firmware: Record<string, Uint8Array> | undefined;
+    if (netbootFlow(profile) === 'rpi-firmware') {
+      if (!o.firmwareFile) throw new UsageError('--board for a Raspberry Pi needs the firmware cache (internal: no firmwareFile passed)');
+      // The VideoCore files of the boot chain's firmware stages (bootcode.bin, start*.elf, fixup*.dat).
+      const ids = profile.bootChain.filter((s) => s.kind === 'firmware').flatMap((s) => s.artifacts ?? []);
+      firmware = Object.fromEntries((await Promise.all(ids.map((id) => o.firmwareFile!(id)))).map((f) => [f.name, f.bytes]));
+    }
+    const files = boardBootFiles(profile, p.bytes, { payloadName: p.name, ...(firmware ? { firmware } : {}) });
     perBoard.set(board, files);
     const forClients = clients.filter((c) => c.board === board).map((c) => c.mac);
     emit({ type: 'serving', board, flow: files.flow, bootFile: files.bootFile, files: Object.entries(files.files).map(([name, b]) => ({ name, bytes: b.length })), ...(p.nonce ? { nonce: p.nonce } : {}), ...(forClients.length ? { clients: forClients } : {}) });
@@ -166,7 +176,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
         const key = name.replace(/^\/+/, '');
         const mine = client.mac ? byMac.get(normalizeMac(client.mac)) : undefined;
         const set = mine ?? (o.board ? perBoard.get(o.board) : undefined);
-        return set?.files[key];
+        return set?.files[set.flow === 'rpi-firmware' ? stripPiSerialPrefix(key) : key];
       }
     : undefined;
   const bootRules: BootRule[] = o.board ? [perBoard.get(o.board)!.bootRule] : [];

@@ -81,6 +81,16 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         force: argv.force,
         pool: argv.pool,
         registry,
+        firmwareFile: async (id) => {
+          const [{ loadManifests }, { resolveArtifact }, { readFile }] = await Promise.all([
+            import('../../artifacts/manifest-loader.js'),
+            import('../../artifacts/resolve-artifact.js'),
+            import('node:fs/promises'),
+          ]);
+          const manifests = loadManifests(ctx.manifestDir);
+          const path = await resolveArtifact(id, { cacheDir: ctx.cacheDir, manifests });
+          return { name: manifests.get(id).filename, bytes: new Uint8Array(await readFile(path)) };
+        },
         readInterfaces: async () => readInterfaceFacts(new (await import('../../transports/node/node-spawner.js')).NodeSpawner()),
         broadcastNetwork: (sourceAddress) => new UdpBroadcastNetwork({ sourceAddress }),
         openQemuLink: (ports) => openQemuDgramFrameLink(ports),
