@@ -59,7 +59,7 @@ describe('generated boot files, checked by mkimage (u-boot-tools)', () => {
 });
 
 describe('netboot flow from profile data', () => {
-  it('U-Boot boards get a script + payload image, PXE boards the payload as the boot file, others are refused', async () => {
+  it('U-Boot boards get a script + payload image, PXE boards the payload as the boot file, Pis their firmware chain, others are refused', async () => {
     const flat = new Uint8Array(64).fill(0x13);
     const riscv = boardBootFiles(registry.get('qemu-riscv64-virt').profile, flat, { payloadName: 'p' });
     expect(riscv.flow).toBe('uboot-script');
@@ -71,7 +71,8 @@ describe('netboot flow from profile data', () => {
     expect(x86.files['bootx64.efi']).toBe(efi);
     expect(() => boardBootFiles(registry.get('x86-kiosk').profile, flat)).toThrow(/not a PE\/COFF file/);
     expect(() => boardBootFiles(registry.get('qemu-aarch64-virt').profile, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toThrow(/ELF/);
-    expect(() => netbootFlow(registry.get('rpi3b').profile)).toThrow(/bootcode\.bin/);
+    expect(netbootFlow(registry.get('rpi3b').profile)).toBe('rpi-firmware'); // files: test/netboot/rpi-netboot-files.test.ts
+    expect(() => netbootFlow(registry.get('rpi-zero2w').profile)).toThrow(/has no netboot section/);
   });
 });
 
