@@ -1,20 +1,9 @@
 import { BoardkitError } from '../core/errors.js';
+import { formatIssue, type LocatedIssue } from '../core/located-issue.js';
 
-/** One finding of manifest validation. Lines and columns are 1-based. */
-export interface ManifestIssue {
-  file: string;
-  line: number;
-  col: number;
-  /** Named rule: `yaml-syntax`, `schema`, `unknown-key`, `bad-sha256`, `bad-source`, `duplicate-id`, ... */
-  rule: string;
-  message: string;
-  /** Dotted path inside the file, for tools. */
-  path: string;
-}
-
-export function formatManifestIssue(issue: ManifestIssue): string {
-  return `${issue.file}:${issue.line}:${issue.col} ${issue.rule} ${issue.message}`;
-}
+/** One finding of manifest validation: `yaml-syntax`, `schema`, `unknown-key`, `bad-sha256`, `bad-source`, `duplicate-id`, ... */
+export type ManifestIssue = LocatedIssue;
+export const formatManifestIssue = formatIssue;
 
 /** Thrown when manifests are invalid; carries every issue found (never just the first). */
 export class ManifestValidationError extends BoardkitError {

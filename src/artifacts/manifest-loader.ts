@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { parseYamlSource, type PathSegment, type YamlSource } from '../boards/yaml-source.js';
 import { ManifestValidationError, UnknownArtifactError, type ManifestIssue } from './manifest-errors.js';
 import { manifestFileSchema, parseSource, type ArtifactEntry, type ArtifactEntryInput } from './manifest-schema.js';
+import { sortIssues } from '../core/located-issue.js';
 
 /** The manifests shipped with boardkit (`<package root>/firmware-manifests`, from src/ or dist/). */
 export const BUILTIN_MANIFEST_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-manifests');
@@ -156,5 +157,5 @@ function schemaIssue(src: YamlSource, issue: z.core.$ZodIssue): ManifestIssue[] 
 }
 
 export function sortManifestIssues(issues: ManifestIssue[]): ManifestIssue[] {
-  return [...issues].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule));
+  return sortIssues(issues);
 }

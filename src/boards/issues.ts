@@ -1,32 +1,9 @@
 import { BoardkitError } from '../core/errors.js';
+import { formatIssue, sortIssues, type LocatedIssue } from '../core/located-issue.js';
 
-/** One finding of profile validation, located in a file. Lines and columns are 1-based. */
-export interface ProfileIssue {
-  file: string;
-  line: number;
-  col: number;
-  /** The named rule (see `RULES` in rules.ts, and the structural rules). */
-  rule: string;
-  message: string;
-  /** Dotted path inside the profile, for tools. */
-  path: string;
-}
-
-export function formatIssue(issue: ProfileIssue): string {
-  return `${issue.file}:${issue.line}:${issue.col} ${issue.rule} ${issue.message}`;
-}
-
-export function sortIssues(issues: ProfileIssue[]): ProfileIssue[] {
-  const seen = new Set<string>();
-  return issues
-    .filter((i) => {
-      const key = formatIssue(i);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule));
-}
+/** One finding of profile validation (rules: `RULES` in rules.ts, and the structural ones). */
+export type ProfileIssue = LocatedIssue;
+export { formatIssue, sortIssues };
 
 /** Thrown when profiles are invalid; carries every issue (never just the first). */
 export class ProfileValidationError extends BoardkitError {
