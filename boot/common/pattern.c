@@ -49,3 +49,15 @@ void bk_pattern_draw32(uintptr_t fb, unsigned width, unsigned height, unsigned s
     for (unsigned x = 0; x < width; x++) row[x] = crow[x * BK_GRID / width];
   }
 }
+
+void bk_pattern_show(struct bk_buf *d, uintptr_t fb, unsigned width, unsigned height, unsigned stride_bytes, int rgb) {
+  bk_pattern_draw32(fb, width, height, stride_bytes, rgb);
+  bk_buf_puts(d, "mode=");
+  bk_buf_dec(d, width);
+  bk_buf_puts(d, "x");
+  bk_buf_dec(d, height);
+  bk_buf_puts(d, "x32,pattern=nonce,order=");
+  bk_buf_puts(d, rgb ? "rgb" : "bgr");
+  bk_buf_puts(d, ",fb=");
+  bk_buf_hex(d, fb);
+}

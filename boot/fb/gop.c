@@ -40,14 +40,6 @@ int bk_drv_gop(const struct bk_dev *dev, struct bk_buf *d) {
   efi_gop_mode_info *info = gop->mode->info;
   int rgb = info->pixel_format == PIXEL_RGB_RESERVED_8BIT;
   uintptr_t fb = (uintptr_t)gop->mode->frame_buffer_base;
-  bk_pattern_draw32(fb, w, h, info->pixels_per_scan_line * 4u, rgb);
-  bk_buf_puts(d, "mode=");
-  bk_buf_dec(d, w);
-  bk_buf_puts(d, "x");
-  bk_buf_dec(d, h);
-  bk_buf_puts(d, "x32,pattern=nonce,order=");
-  bk_buf_puts(d, rgb ? "rgb" : "bgr");
-  bk_buf_puts(d, ",fb=");
-  bk_buf_hex(d, fb);
+  bk_pattern_show(d, fb, w, h, info->pixels_per_scan_line * 4u, rgb);
   return 0;
 }

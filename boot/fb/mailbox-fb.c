@@ -64,14 +64,6 @@ int bk_drv_mailbox_fb(const struct bk_dev *dev, struct bk_buf *d) {
   }
   /* Pixel order 1 = RGB: bytes R,G,B in memory, i.e. little-endian words 0x00BBGGRR. */
   int rgb = msg[order] == 1;
-  bk_pattern_draw32(fb, w, h, stride, rgb);
-  bk_buf_puts(d, "mode=");
-  bk_buf_dec(d, w);
-  bk_buf_puts(d, "x");
-  bk_buf_dec(d, h);
-  bk_buf_puts(d, "x32,pattern=nonce,order=");
-  bk_buf_puts(d, rgb ? "rgb" : "bgr");
-  bk_buf_puts(d, ",fb=");
-  bk_buf_hex(d, fb);
+  bk_pattern_show(d, fb, w, h, stride, rgb);
   return 0;
 }

@@ -131,6 +131,9 @@ extern const unsigned bk_driver_count;
 uint32_t bk_pattern_rgb(unsigned x, unsigned y, unsigned width, unsigned height);
 /* Fills a 32-bit-per-pixel framebuffer (0x00RRGGBB words, or 0x00BBGGRR with swap_rb). */
 void bk_pattern_draw32(uintptr_t fb, unsigned width, unsigned height, unsigned stride_bytes, int swap_rb);
+/* Draws the pattern into a firmware-provided framebuffer and writes the report detail
+ * (mode=WxHx32,pattern=nonce,order=rgb|bgr,fb=ADDR): the host checks it against a screendump. */
+void bk_pattern_show(struct bk_buf *d, uintptr_t fb, unsigned width, unsigned height, unsigned stride_bytes, int rgb);
 /* First free RAM after the image, .bss and stack (linker script), 4 KiB aligned. */
 extern uint8_t __free_start[];
 /* Builds the broadcast UDP report frame; returns its length. */
