@@ -3,6 +3,7 @@
 // ConsoleSession over the fake link, with 30 bounded patterns live: 26 failure patterns checked on
 // every arrival, 2 expected-item watchers, the report-line watcher pattern and a pending expect for
 // the final marker. Prints MB/s per run and the median. Target: >= 50 MB/s.
+// Beside it, the peer: GNU grep -P over the same text and patterns, in the same run.
 // Usage: npm run build && node test/bench/console-engine.mjs [MB] [runs]
 import { ConsoleSession } from '../../dist/console/console-session.js';
 import { FakeSerialLink } from '../../dist/transports/fake/fake-serial-link.js';
@@ -74,6 +75,28 @@ for (let r = 0; r < RUNS; r++) {
   console.log(`run ${r + 1}: ${mbps.toFixed(1)} MB/s wall, ${cpuMbps.toFixed(1)} MB/s per CPU-second (${hits} watcher hits)`);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// The peer, in the same run: GNU grep -P scanning the same bytes for the same 30 patterns (one
+// alternation; grep -P takes a single pattern). It only counts matching lines: no ANSI stripping,
+// no per-pattern attribution, no streaming; a floor for "just find the text".
+const { spawnSync } = await import('node:child_process');
+const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const dir = mkdtempSync(join(tmpdir(), 'bk-bench-console-'));
+const file = join(dir, 'console.txt');
+writeFileSync(file, data);
+const alternation = [...FAILURES, ...WATCHES, FINAL].map((p) => `(?:${p})`).join('|');
+const grepRuns = [];
+for (let r = 0; r < RUNS; r++) {
+  const t0 = performance.now();
+  const g = spawnSync('grep', ['-P', '-c', alternation, file], { encoding: 'utf8' });
+  const dt = performance.now() - t0;
+  if (g.status !== 0) throw new Error(`grep -P failed: ${g.stderr}`);
+  grepRuns.push(data.length / 1048576 / (dt / 1000));
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`peer: grep -P over the same ${MB} MB, 30 patterns: median ${median(grepRuns).toFixed(1)} MB/s; boardkit/grep ${(median(results) / median(grepRuns)).toFixed(2)}x`);
 // Wall time is what the target is about; CPU time shows the engine's own cost on a loaded machine
 // (GC threads count towards CPU time, so it can be lower than wall on an idle multi-core host).
 console.log(`console-engine: ${MB} MB, 30 patterns, median ${median(results).toFixed(1)} MB/s (wall), ${median(cpuResults).toFixed(1)} MB/s per CPU-second, over ${RUNS} runs (target >= 50); load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
