@@ -12,6 +12,7 @@ import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.j
 import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
+import { followJsonEvents } from '../helpers/json-events.js';
 
 /**
  * proxyDHCP on a shared lab LAN: dnsmasq (an independent DHCP server, in its own namespace) hands
@@ -83,14 +84,10 @@ describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? 
     children.push(dnsmasq);
     const server = await spawner.spawn('ip', ['netns', 'exec', A, process.execPath, bin, 'netboot', 'serve', '--dhcp', 'proxy', '--interface', 'br0', '--board', 'x86-kiosk', '--payload', join(dir, 'payload'), '--json']);
     children.push(server);
-    let out = '';
-    server.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    let err = '';
-    server.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    const events = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
-    const deadline = Date.now() + 15_000;
-    while (events().filter((e) => e.type === 'dhcp' && e.event.type === 'listening').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(events().filter((e) => e.type === 'dhcp' && e.event.type === 'listening').map((e) => e.event.address.port), err).toEqual([67, 4011]);
+    const stream = followJsonEvents(server);
+    const events = stream.events;
+    await stream.waitFor((es) => es.filter((e) => e.type === 'dhcp' && e.event.type === 'listening').length >= 2);
+    expect(events().filter((e) => e.type === 'dhcp' && e.event.type === 'listening').map((e) => e.event.address.port), stream.stderr()).toEqual([67, 4011]);
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('pxe');
 
@@ -116,6 +113,6 @@ describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? 
     expect(offers.every((e) => e.event.yiaddr === '0.0.0.0' && e.event.bootfile === 'bootx64.efi')).toBe(true);
     const done = events().filter((e) => e.type === 'transfer-done');
     expect(done.map((e) => e.transfer.file)).toEqual(['bootx64.efi']);
-    expect(done[0].transfer.client.address).toMatch(/^192\.0\.2\.(5\d|60)$/);
+    expect(done[0]!.transfer.client.address).toMatch(/^192\.0\.2\.(5\d|60)$/);
   }, 180_000);
 });

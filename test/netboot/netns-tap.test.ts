@@ -13,6 +13,7 @@ import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.j
 import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
+import { followJsonEvents } from '../helpers/json-events.js';
 
 /**
  * The real-NIC route of DESIGN §6: `boardkit netboot serve --dhcp full --interface IF` on kernel
@@ -103,14 +104,10 @@ describe.skipIf(skip !== undefined)(`netboot serve in a network namespace on a t
   it('U-Boot netboots the payload from our DHCP + TFTP on kernel sockets inside the namespace', async () => {
     const server = await spawner.spawn('ip', ['netns', 'exec', NS, process.execPath, bin, 'netboot', 'serve', '--dhcp', 'full', '--interface', TAP, '--board', 'qemu-riscv64-virt', '--payload', join(dir, 'payload'), '--json']);
     children.push(server);
-    let out = '';
-    server.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    let err = '';
-    server.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    const events = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
-    const deadline = Date.now() + 15_000;
-    while (!events().some((e) => e.type === 'dhcp' && e.event.type === 'listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(events().some((e) => e.type === 'dhcp' && e.event.type === 'listening'), err).toBe(true);
+    const stream = followJsonEvents(server);
+    const events = stream.events;
+    await stream.waitFor((es) => es.some((e) => e.type === 'dhcp' && e.event.type === 'listening'));
+    expect(events().some((e) => e.type === 'dhcp' && e.event.type === 'listening'), stream.stderr()).toBe(true);
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('uboot-script');
 

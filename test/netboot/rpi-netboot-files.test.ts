@@ -10,6 +10,7 @@ import type { BoardRegistry } from '../../src/boards/registry.js';
 import { boardBootFiles, rpiConfigTxt, stripPiSerialPrefix } from '../../src/netboot/board-boot-files.js';
 import { readConfigBlock } from '../../src/payload/config-block.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
+import { followJsonEvents } from '../helpers/json-events.js';
 import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
@@ -56,13 +57,9 @@ describe('Raspberry Pi netboot files', () => {
   it('netboot serve --board rpi3b serves the cached firmware (also under the serial prefix) and the patched kernel', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'boardkit.js'), 'netboot', 'serve', '--board', 'rpi3b', '--payload', dir, '--listen', '127.0.0.1:0', '--dhcp', 'off', '--json'], { cwd: ROOT });
     try {
-      let out = '';
-      child.stdout.on('data', (b) => (out += b));
-      const deadline = Date.now() + 20_000;
-      while (!/"type":"listening"/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const events = out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; nonce?: string; address?: { port: number } });
-      const port = events.find((e) => e.type === 'listening')!.address!.port;
-      const nonce = events.find((e) => e.type === 'serving')!.nonce!;
+      const events = await followJsonEvents(child).waitFor((es) => es.some((e) => e.type === 'listening'), 20_000);
+      const port = events.find((e) => e.type === 'listening')!.address.port as number;
+      const nonce = events.find((e) => e.type === 'serving')!.nonce as string;
       const get = async (name: string) => {
         const r = await env.spawner.run('curl', ['-s', '--fail', `tftp://127.0.0.1:${port}/${name}`], { timeoutMs: 30_000 });
         expect(r.exitCode, `curl ${name}`).toBe(0);
