@@ -81,6 +81,8 @@ export function clientDirName(client: ClientInfo, key: PerClientKey): string | u
 /** An opened file: a BlockSource read synchronously from the descriptor (page cache), with read-ahead. */
 export interface OpenedFile extends BlockSource {
   readonly path: string;
+  /** The open descriptor (for a bulk sender that reads it itself); undefined once closed. */
+  readonly descriptor: number | undefined;
   close(): void;
 }
 
@@ -97,6 +99,10 @@ class FdSource implements OpenedFile {
     readonly size: number,
   ) {
     this.fd = fd;
+  }
+
+  get descriptor(): number | undefined {
+    return this.fd;
   }
 
   read(offset: number, length: number): Uint8Array {

@@ -8,9 +8,14 @@ import type { ClientInfo } from './file-root.js';
 
 export type GeneratedFileProvider = (client: ClientInfo, name: string) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
 
-/** A BlockSource over bytes already in memory. */
-export function memorySource(bytes: Uint8Array): BlockSource {
+/** A BlockSource over bytes already in memory (`bytes` lets a bulk sender read them directly). */
+export interface MemorySource extends BlockSource {
+  readonly bytes: Uint8Array;
+}
+
+export function memorySource(bytes: Uint8Array): MemorySource {
   return {
+    bytes,
     size: bytes.length,
     read: (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length)),
   };

@@ -6,18 +6,21 @@
  * each on a fresh local port (its TID) → `await close()` ends every transfer and unbinds. The server
  * never prints: it reports typed events through `onEvent`.
  *
- * Each transfer's loop lives in `tftp-transfer.ts`.
+ * Each transfer's loop lives in `tftp-transfer.ts`. On a network that offers a bulk TFTP pump
+ * (kernel UDP with the native addon built), the data phase of a read runs there instead
+ * (`tftp-pump-transfer.ts`); uploads, and networks without a pump, stay in TypeScript.
  */
 import { systemClock, type Clock } from '../core/clock.js';
 import type { DatagramAddress, DatagramLink, DatagramNetwork, Datagram } from '../transports/datagram-link.js';
 import { toNetascii } from '../protocols/tftp/netascii.js';
 import { isRefusal, negotiate, type NegotiationPolicy } from '../protocols/tftp/options.js';
-import { ErrorCode, decodePacket, encodeError, parseMode, type RequestPacket } from '../protocols/tftp/packet.js';
+import { ErrorCode, decodePacket, encodeError, encodeOack, parseMode, type RequestPacket } from '../protocols/tftp/packet.js';
 import { TftpReceiver } from '../protocols/tftp/receiver.js';
 import { TftpSender, type BlockSource } from '../protocols/tftp/sender.js';
 import { FileRoot, TftpFileError, UploadRoot, validateTftpFilename, type ClientInfo, type UploadFile } from './file-root.js';
 import { memorySource, type GeneratedFileProvider } from './generated-files.js';
 import { Transfer, closeSource, sendQuietly, type TransferContext } from './tftp-transfer.js';
+import { PumpTransfer, pumpSource } from './tftp-pump-transfer.js';
 
 export interface TftpServerOptions {
   network: DatagramNetwork;
@@ -71,7 +74,8 @@ export interface TftpTransferInfo {
 }
 
 export type TftpServerEvent =
-  | { type: 'listening'; address: DatagramAddress }
+  /** `engine`: who runs the data phase of reads: the network's native pump or the TypeScript engine. */
+  | { type: 'listening'; address: DatagramAddress; engine: 'native-pump' | 'typescript' }
   | { type: 'transfer-start'; transfer: TftpTransferInfo }
   | { type: 'transfer-progress'; transfer: TftpTransferInfo; bytes: number }
   | { type: 'transfer-done'; transfer: TftpTransferInfo; bytes: number; durationMs: number; retransmits: number }
@@ -89,7 +93,7 @@ export class TftpServer {
   private readonly clock: Clock;
   private listenLink: DatagramLink | undefined;
   /** Live transfers (and requests being set up) by client address+port: also merges duplicate RRQs. */
-  private readonly transfers = new Map<string, Transfer | 'pending'>();
+  private readonly transfers = new Map<string, Transfer | PumpTransfer | 'pending'>();
   private readonly perClient = new Map<string, number>();
   /** Finished uploads still re-ACKing a retransmitted last DATA (RFC 1350 §6 "dally"). */
   private readonly lingering = new Set<DatagramLink>();
@@ -129,13 +133,13 @@ export class TftpServer {
     const link = await this.options.network.bind(this.options.listen ?? { address: '0.0.0.0', port: 69 });
     this.listenLink = link;
     link.onMessage((d) => this.onRequestDatagram(d));
-    this.emit({ type: 'listening', address: link.local });
+    this.emit({ type: 'listening', address: link.local, engine: this.options.network.tftpPump ? 'native-pump' : 'typescript' });
     return link.local;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const live = [...this.transfers.values()].filter((t): t is Transfer => t !== 'pending');
+    const live = [...this.transfers.values()].filter((t): t is Transfer | PumpTransfer => t !== 'pending');
     await Promise.all(live.map((t) => t.stop({ status: 'failed', reason: 'protocol', message: 'server closing' }, 'server is shutting down')));
     await Promise.all([...this.lingering].map((l) => l.close()));
     this.lingering.clear();
@@ -238,6 +242,37 @@ export class TftpServer {
       upload.abort();
       throw new TftpFileError(ErrorCode.DISK_FULL, 'announced upload size exceeds the limit');
     }
+    const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? 1000);
+    const timing = { retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? 8000), maxRetries: o.maxRetries ?? 6 };
+    const info: TftpTransferInfo = {
+      id: this.nextId++,
+      op: req.op,
+      client: from,
+      file: req.filename,
+      mode,
+      blksize: neg.blksize,
+      windowsize: neg.windowsize,
+      size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
+      origin,
+    };
+    const pump = source && o.network.tftpPump;
+    if (pump && source && pumpSource(source)) {
+      if (this.closed) {
+        closeSource(source);
+        this.release(from);
+        return;
+      }
+      const t = new PumpTransfer(this.ctx, info, source);
+      try {
+        t.begin(pump, this.listenLink!.local.address, { oack: neg.oack.length > 0 ? encodeOack(neg.oack) : undefined, ...timing });
+      } catch (err) {
+        closeSource(source);
+        throw err;
+      }
+      this.transfers.set(addrKey(from), t);
+      this.emit({ type: 'transfer-start', transfer: info });
+      return;
+    }
     let link: DatagramLink;
     try {
       link = await o.network.bind({ address: this.listenLink!.local.address, port: 0 });
@@ -253,22 +288,10 @@ export class TftpServer {
       this.release(from);
       return;
     }
-    const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? 1000);
-    const common = { blksize: neg.blksize, windowsize: neg.windowsize, oack: neg.oack, retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? 8000), maxRetries: o.maxRetries ?? 6 };
+    const common = { blksize: neg.blksize, windowsize: neg.windowsize, oack: neg.oack, ...timing };
     const engine = upload
       ? new TftpReceiver({ ...common, sink: (c) => upload.write(c), maxBytes: o.maxUploadBytes ?? 64 * 1024 * 1024 })
       : new TftpSender({ ...common, source: source! });
-    const info: TftpTransferInfo = {
-      id: this.nextId++,
-      op: req.op,
-      client: from,
-      file: req.filename,
-      mode,
-      blksize: neg.blksize,
-      windowsize: neg.windowsize,
-      size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
-      origin,
-    };
     const t = new Transfer(this.ctx, info, link, engine, source, upload);
     this.transfers.set(addrKey(from), t);
     this.emit({ type: 'transfer-start', transfer: info });

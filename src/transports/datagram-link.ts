@@ -6,6 +6,8 @@
  * Lifecycle: open on construction/factory → `close()` once; after close, `send` rejects and no
  * more messages are delivered.
  */
+import type { TftpPump } from './tftp-pump.js';
+
 export interface DatagramAddress {
   address: string;
   port: number;
@@ -29,4 +31,6 @@ export interface DatagramLink {
 /** Creates links on new local ports (TFTP answers each transfer from a fresh port, its TID). */
 export interface DatagramNetwork {
   bind(local: Partial<DatagramAddress>): Promise<DatagramLink>;
+  /** A bulk sender for served TFTP reads on this network's sockets, when it has one (kernel UDP). */
+  readonly tftpPump?: TftpPump;
 }

@@ -171,7 +171,18 @@ export function checkHostTools(facts: DoctorFacts): DoctorCheck[] {
   }));
 }
 
+/** A missing addon only costs speed (the TypeScript path serves), so it warns. */
+export function checkNativeAddons(facts: DoctorFacts): DoctorCheck[] {
+  return facts.nativeAddons.map((a) => ({
+    capability: 'netboot',
+    id: `native:${a.name}`,
+    status: a.missing ? 'warn' : 'ok',
+    message: a.missing ? `native ${a.name} unavailable (${a.purpose} falls back to TypeScript, several times slower): ${a.missing}` : `native ${a.name} loaded (${a.purpose})`,
+    ...(a.missing ? { fix: 'install a C compiler (apt-get install gcc) and the Node.js headers, then `npm run build` in the boardkit package' } : {}),
+  }));
+}
+
 /** Every check, pure over the gathered facts. */
 export function evaluateDoctor(facts: DoctorFacts, packages: readonly PackageSpec[]): DoctorCheck[] {
-  return [checkNode(facts.nodeVersion), ...checkHostTools(facts), ...checkAptSources(facts), ...checkPackages(facts, packages), ...checkSerial(facts), ...checkUdevRules(facts)];
+  return [checkNode(facts.nodeVersion), ...checkHostTools(facts), ...checkAptSources(facts), ...checkPackages(facts, packages), ...checkSerial(facts), ...checkUdevRules(facts), ...checkNativeAddons(facts)];
 }

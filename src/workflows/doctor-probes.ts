@@ -25,6 +25,8 @@ export interface DoctorFacts {
   readonly udevdRunning: boolean;
   readonly udevRules: ReadonlyArray<{ file: string; text: string }>;
   readonly policyRcdExists: boolean;
+  /** The native addons (build/native/) and, for each one that does not load, why. */
+  readonly nativeAddons: ReadonlyArray<{ name: string; purpose: string; missing?: string }>;
 }
 
 /** The I/O doctor needs, injectable so unit tests fake it. */
@@ -38,10 +40,13 @@ export interface DoctorProbes {
   readonly env: Record<string, string | undefined>;
   readonly nodeVersion: string;
   readonly uid: number;
+  /** Loads each native addon (the CLI supplies it: loading is a transport's business). */
+  nativeAddons?(): Promise<DoctorFacts['nativeAddons']>;
 }
 
-export function nodeProbes(spawner: Spawner, env: Record<string, string | undefined> = process.env): DoctorProbes {
+export function nodeProbes(spawner: Spawner, env: Record<string, string | undefined> = process.env, nativeAddons?: DoctorProbes['nativeAddons']): DoctorProbes {
   return {
+    nativeAddons,
     readFile: (p) => readFile(p, 'utf8').catch(() => undefined),
     listDir: (p) => readdir(p).catch(() => undefined),
     exists: (p) => access(p).then(() => true, () => false),
@@ -107,6 +112,7 @@ export async function gatherFacts(probes: DoctorProbes, packages: readonly Packa
   );
   return {
     nodeVersion: probes.nodeVersion,
+    nativeAddons: (await probes.nativeAddons?.()) ?? [],
     uid: probes.uid,
     user,
     userGroups,

@@ -9,8 +9,10 @@
  * Every transfer's output is checked (sha256 for single clients, size for concurrent ones).
  * Peers come from Debian: `apt-get install tftpd-hpa dnsmasq-base` (keep the tftpd-hpa service off).
  * dnsmasq's TFTP port is fixed at 69, so this needs root; it binds 127.0.0.1 only.
+ * `boardkit` serves reads through the native pump (src/transports/node/native/tftp_pump.c, the
+ * default on kernel UDP); `boardkit-js` is the same server with BOARDKIT_NATIVE=0 (TypeScript engine).
  * Env: BENCH_MIB (64), BENCH_REPS (3), BENCH_CLIENTS (50), BENCH_PORT (16969: boardkit; +1 tftpd-hpa;
- * +2 a baseline boardkit), BENCH_CASES (comma list of 512,1468,w16,conc; default all),
+ * +2 a baseline boardkit; +3 boardkit-js), BENCH_JS (1; 0 leaves boardkit-js out), BENCH_CASES (comma list of 512,1468,w16,conc; default all),
  * BENCH_BASELINE_BIN (another checkout's bin/boardkit.js, benchmarked too as `baseline`).
  * The last line is a one-line verdict against the targets of the performance issue:
  * lock-step ≥ 1.0× the better peer, windowsize 16 ≥ 4× the better peer's lock-step, 50 clients ≥ 1.0× dnsmasq.
@@ -30,6 +32,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 16969);
 const CASES = new Set((process.env.BENCH_CASES ?? '512,1468,w16,conc').split(','));
 const BASELINE_BIN = process.env.BENCH_BASELINE_BIN;
+const WITH_JS = process.env.BENCH_JS !== '0';
 const spawner = new NodeSpawner();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -61,8 +64,8 @@ const want = createHash('sha256').update(readFileSync(file)).digest('hex');
 const size = statSync(file).size;
 
 const children = [];
-async function startPeer(name, tool, args, port) {
-  const child = await spawner.spawn(tool, args, { stdio: 'pipe' });
+async function startPeer(name, tool, args, port, env) {
+  const child = await spawner.spawn(tool, args, { stdio: 'pipe', env });
   children.push(child);
   let err = '';
   child.stderr?.on('data', (b) => (err += b.toString()));
@@ -79,7 +82,10 @@ async function startPeer(name, tool, args, port) {
 const servers = [];
 const boardkitArgs = (port) => ['netboot', 'serve', '--root', root, '--listen', `127.0.0.1:${port}`, '--path-mtu', '65536', '--max-transfers', String(CLIENTS + 14), '--max-per-client', String(CLIENTS + 14)];
 try {
-  servers.push(await startPeer('boardkit', process.execPath, [bin, ...boardkitArgs(BASE_PORT)], BASE_PORT));
+  servers.push(await startPeer('boardkit', process.execPath, [bin, ...boardkitArgs(BASE_PORT)], BASE_PORT, { BOARDKIT_NATIVE: '1' }));
+  // The same server with the native pump turned off: every datagram through the TypeScript engine
+  // (what the userspace stack uses), shown for comparison; the targets are judged on `boardkit`.
+  if (WITH_JS) servers.push(await startPeer('boardkit-js', process.execPath, [bin, ...boardkitArgs(BASE_PORT + 3)], BASE_PORT + 3, { BOARDKIT_NATIVE: '0' }));
   if (BASELINE_BIN) servers.push(await startPeer('baseline', process.execPath, [resolve(BASELINE_BIN), ...boardkitArgs(BASE_PORT + 2)], BASE_PORT + 2));
   servers.push(await startPeer('tftpd-hpa', 'in.tftpd', ['-L', '-a', `127.0.0.1:${BASE_PORT + 1}`, '-s', root, '-B', '65464', '-u', 'nobody'], BASE_PORT + 1));
   servers.push(

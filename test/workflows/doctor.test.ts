@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sourcesHaveComponent } from '../../src/workflows/apt-sources.js';
-import { checkNode } from '../../src/workflows/doctor-checks.js';
+import { checkNativeAddons, checkNode } from '../../src/workflows/doctor-checks.js';
 import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor-fixes.js';
 import { parsePackageList } from '../../src/workflows/doctor-packages.js';
-import type { DoctorProbes } from '../../src/workflows/doctor-probes.js';
+import type { DoctorFacts, DoctorProbes } from '../../src/workflows/doctor-probes.js';
 import { runDoctor } from '../../src/workflows/doctor.js';
 import type { RunOptions, RunResult, Spawner } from '../../src/transports/spawner.js';
 
@@ -186,6 +186,15 @@ describe('doctor pieces', () => {
     expect(checkNode('20.19.0').status).toBe('ok');
     expect(checkNode('22.1.0').status).toBe('ok');
     expect(checkNode('18.20.0').fix).toContain('20.19');
+  });
+
+  it('a native addon that does not load warns (the TypeScript path still serves) and says how to build it', () => {
+    const facts = (nativeAddons: DoctorFacts['nativeAddons']) => ({ nativeAddons }) as DoctorFacts;
+    const [missing] = checkNativeAddons(facts([{ name: 'tftp_pump', purpose: 'TFTP reads on kernel UDP', missing: 'not built (build/native/tftp_pump.node missing)' }]));
+    expect(missing).toMatchObject({ capability: 'netboot', id: 'native:tftp_pump', status: 'warn' });
+    expect(missing!.message).toContain('not built');
+    expect(missing!.fix).toContain('npm run build');
+    expect(checkNativeAddons(facts([{ name: 'tftp_pump', purpose: 'TFTP reads on kernel UDP' }]))[0]).toMatchObject({ status: 'ok', message: 'native tftp_pump loaded (TFTP reads on kernel UDP)' });
   });
 
   it('finds non-free-firmware in one-line and deb822 sources, ignoring comments and disabled stanzas', () => {

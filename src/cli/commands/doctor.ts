@@ -21,7 +21,11 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
     const { PACKAGE_LIST_PATH } = await import('../../workflows/doctor-packages.js');
     const { NodeSpawner } = await import('../../transports/node/node-spawner.js');
     const report = await runDoctor({
-      probes: nodeProbes(new NodeSpawner()),
+      probes: nodeProbes(new NodeSpawner(), process.env, async () => {
+        const { loadNativeTftpPump } = await import('../../transports/node/native-tftp-pump.js');
+        const pump = loadNativeTftpPump();
+        return [{ name: 'tftp_pump', purpose: 'TFTP reads on kernel UDP', ...(pump.reason ? { missing: pump.reason } : {}) }];
+      }),
       packageList: await readFile(join(ctx.packageRoot, PACKAGE_LIST_PATH), 'utf8').catch(async (err: unknown) => {
         const { BoardkitError } = await import('../../core/errors.js');
         throw new BoardkitError('E_PACKAGE_LIST_MISSING', 'internal', `cannot read ${join(ctx.packageRoot, PACKAGE_LIST_PATH)}`, {

@@ -20,6 +20,7 @@ interface ServeArgs extends GlobalArgs {
   interface?: string;
   'qemu-link'?: string;
   clients?: string;
+  'tftp-engine': 'auto' | 'native' | 'typescript';
 }
 
 const serve: CommandModule<GlobalArgs, ServeArgs> = {
@@ -45,6 +46,11 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       .option('interface', { type: 'string', describe: 'Lab NIC (kernel sockets): run inside a network namespace where it is the only NIC' })
       .option('qemu-link', { type: 'string', describe: 'HOSTPORT:GUESTPORT: serve a QEMU -netdev dgram link through the userspace stack (no root)' })
       .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: per-client boot files and DHCP host entries' })
+      .option('tftp-engine', {
+        choices: ['auto', 'native', 'typescript'] as const,
+        default: 'auto' as const,
+        describe: 'Who sends the DATA of reads on kernel UDP: the native pump (a C addon, built by `npm run build`; auto uses it when built) or the TypeScript engine',
+      })
       .example('$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high loopback port')
       .example('$0 netboot serve --root ./tftp --listen 192.168.7.1 --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines')
       .example('ip netns exec lab $0 netboot serve --dhcp full --interface tap0 -b qemu-riscv64-virt --payload out/p', 'DHCP+TFTP inside a namespace that owns the lab NIC')
@@ -61,13 +67,18 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       const [{ loadBoardRegistry }, { knownArtifactIds }] = await Promise.all([import('../../workflows/boards.js'), import('../../workflows/firmware-ids.js')]);
       registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     }
+    const network = new UdpDatagramNetwork({ recvBufferSize: 4 << 20, nativePump: argv['tftp-engine'] !== 'typescript' });
+    if (argv['tftp-engine'] === 'native' && !network.tftpPump) {
+      const { BoardkitError } = await import('../../core/errors.js');
+      throw new BoardkitError('E_NATIVE_MISSING', 'environment', `--tftp-engine native: the native TFTP pump is unavailable: ${network.tftpPumpMissing}`, { hint: 'use --tftp-engine auto (falls back to the TypeScript engine)' });
+    }
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
       const summary = await netbootServe({
-        network: new UdpDatagramNetwork({ recvBufferSize: 4 << 20 }),
+        network,
         root: argv.root,
         listen: argv.listen,
         blksizeMax: argv['blksize-max'],
@@ -118,7 +129,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
           const c = 'client' in e ? `${e.client.address}:${e.client.port}` : 'transfer' in e ? `${e.transfer.client.address}:${e.transfer.client.port}` : '';
           switch (e.type) {
             case 'listening':
-              return ctx.output.err(`tftp: listening on ${e.address.address}:${e.address.port} (Ctrl-C stops)`);
+              return ctx.output.err(`tftp: listening on ${e.address.address}:${e.address.port}, ${e.engine === 'native-pump' ? 'native pump' : 'TypeScript engine'} (Ctrl-C stops)`);
             case 'transfer-start':
               return ctx.output.err(`tftp: ${c} ${e.transfer.op} ${e.transfer.file} (${e.transfer.size ?? '?'} bytes, blksize ${e.transfer.blksize}, windowsize ${e.transfer.windowsize})`);
             case 'transfer-done':

@@ -6,11 +6,18 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { BoardkitError } from '../../core/errors.js';
 import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from '../datagram-link.js';
+import type { TftpPump } from '../tftp-pump.js';
+import { loadNativeTftpPump, type NativePumpOptions } from './native-tftp-pump.js';
 
 export interface UdpNetworkOptions {
   /** Kernel receive buffer per socket (bytes); large windows on loopback need more than the default. */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /**
+   * Serve TFTP reads through the native pump (default true when it is built; see
+   * native-tftp-pump.ts). `false` keeps every datagram in the TypeScript engine.
+   */
+  nativePump?: boolean | NativePumpOptions;
 }
 
 const resolved = Promise.resolve();
@@ -94,7 +101,16 @@ export class UdpDatagramLink implements DatagramLink {
 }
 
 export class UdpDatagramNetwork implements DatagramNetwork {
-  constructor(private readonly options: UdpNetworkOptions = {}) {}
+  readonly tftpPump: TftpPump | undefined;
+  /** Why `tftpPump` is undefined, when it is. */
+  readonly tftpPumpMissing: string | undefined;
+
+  constructor(private readonly options: UdpNetworkOptions = {}) {
+    const want = options.nativePump ?? true;
+    const pump = want === false ? { value: undefined, reason: 'turned off' } : loadNativeTftpPump(want === true ? {} : want);
+    this.tftpPump = pump.value;
+    this.tftpPumpMissing = pump.reason;
+  }
 
   bind(local: Partial<DatagramAddress>): Promise<DatagramLink> {
     return UdpDatagramLink.open(local, this.options);

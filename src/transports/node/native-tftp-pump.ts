@@ -1,0 +1,112 @@
+/**
+ * The native TFTP pump (`native/tftp_pump.c`, built into build/native/ by scripts/build-native.mjs)
+ * behind the TftpPump interface: one thread per transfer doing the DATA/ACK loop with blocking
+ * poll, sendmmsg for windows and a short spin for the ACK while few transfers run.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BoardkitError } from '../../core/errors.js';
+import type { TftpPump, TftpPumpJob, TftpPumpResult, TftpPumpRun } from '../tftp-pump.js';
+
+interface Addon {
+  start(job: Record<string, unknown>, done: (r: RawResult) => void): unknown;
+  port(h: unknown): number;
+  stats(h: unknown): number[];
+  abort(h: unknown): void;
+}
+interface RawResult {
+  status: 'complete' | 'client-abort' | 'timeout' | 'protocol';
+  code: number;
+  message: string;
+  afterOack: boolean;
+}
+
+/** Where the addon is built: <package>/build/native (this file sits 3 levels below the package in src/ and dist/). */
+export const NATIVE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'build', 'native');
+const ADDON = join(NATIVE_DIR, 'tftp_pump.node');
+
+export interface NativeLoad<T> {
+  value: T | undefined;
+  /** Why it is missing, with what to do. */
+  reason?: string;
+}
+
+let loaded: NativeLoad<Addon> | undefined;
+
+function loadAddon(): NativeLoad<Addon> {
+  if (loaded) return loaded;
+  if (process.env.BOARDKIT_NATIVE === '0') loaded = { value: undefined, reason: 'disabled by BOARDKIT_NATIVE=0' };
+  else if (!existsSync(ADDON)) loaded = { value: undefined, reason: `not built (${ADDON} missing): run \`npm run build\` with a C compiler and Node.js headers installed` };
+  else {
+    try {
+      loaded = { value: createRequire(import.meta.url)(ADDON) as Addon };
+    } catch (err) {
+      loaded = { value: undefined, reason: `cannot load ${ADDON}: ${err instanceof Error ? err.message : String(err)}; rebuild with \`npm run build\`` };
+    }
+  }
+  return loaded;
+}
+
+export interface NativePumpOptions {
+  /** Spin this long for an ACK before sleeping in poll (default 200 µs; 0 never spins). */
+  spinUs?: number;
+  /** Spin only while at most this many transfers run (default: cores − 1, so a client keeps a core). */
+  spinMaxActive?: number;
+}
+
+class NativeTftpPump implements TftpPump {
+  constructor(
+    private readonly addon: Addon,
+    private readonly options: NativePumpOptions,
+  ) {}
+
+  start(job: TftpPumpJob): TftpPumpRun {
+    const addon = this.addon;
+    let settle!: (r: TftpPumpResult) => void;
+    const done = new Promise<TftpPumpResult>((resolve) => (settle = resolve));
+    const src = job.source;
+    let handle: unknown;
+    try {
+      handle = addon.start(
+        {
+          localAddress: job.localAddress,
+          peerAddress: job.peer.address,
+          peerPort: job.peer.port,
+          fd: 'fd' in src ? src.fd : -1,
+          data: 'data' in src ? src.data : undefined,
+          size: 'fd' in src ? src.size : src.data.length,
+          blksize: job.blksize,
+          windowsize: job.windowsize,
+          oack: job.oack,
+          retransmitMs: Math.max(1, Math.round(job.retransmitMs)),
+          maxRetransmitMs: Math.max(1, Math.round(job.maxRetransmitMs)),
+          maxRetries: job.maxRetries,
+          deadlineMs: job.deadlineMs,
+          spinUs: this.options.spinUs ?? 200,
+          spinMaxActive: this.options.spinMaxActive ?? Math.max(1, availableParallelism() - 1),
+        },
+        (r) => settle(r.status === 'complete' ? { status: 'complete' } : r.status === 'client-abort' ? { status: 'client-abort', code: r.code, message: r.message, afterOack: r.afterOack } : { status: r.status, message: r.message }),
+      );
+    } catch (err) {
+      throw new BoardkitError('E_UDP_BIND', 'infrastructure', `cannot start a TFTP transfer on ${job.localAddress}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return {
+      port: addon.port(handle),
+      stats: () => {
+        const [bytesAcked, blocksSent, retransmits, duplicateAcks, foreignDatagrams, badDatagrams] = addon.stats(handle);
+        return { bytesAcked: bytesAcked!, blocksSent: blocksSent!, retransmits: retransmits!, duplicateAcks: duplicateAcks!, foreignDatagrams: foreignDatagrams!, badDatagrams: badDatagrams! };
+      },
+      abort: () => addon.abort(handle),
+      done,
+    };
+  }
+}
+
+/** The native pump, or why it is unavailable. */
+export function loadNativeTftpPump(options: NativePumpOptions = {}): NativeLoad<TftpPump> {
+  const a = loadAddon();
+  return a.value ? { value: new NativeTftpPump(a.value, options) } : { value: undefined, reason: a.reason };
+}
