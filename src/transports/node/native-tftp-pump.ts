@@ -1,7 +1,8 @@
 /**
  * The native TFTP pump (`native/tftp_pump.c`, built into build/native/ by scripts/build-native.mjs)
- * behind the TftpPump interface: one thread per transfer doing the DATA/ACK loop with blocking
- * poll, sendmmsg for windows and a short spin for the ACK while few transfers run.
+ * behind the TftpPump interface: a pool of worker threads, each an epoll loop doing the DATA/ACK
+ * exchange of its transfers, sendmmsg for windows, and a short spin for the ACK while only one
+ * transfer runs.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -53,8 +54,11 @@ function loadAddon(): NativeLoad<Addon> {
 export interface NativePumpOptions {
   /** Spin this long for an ACK before sleeping in poll (default 200 µs; 0 never spins). */
   spinUs?: number;
-  /** Spin only while at most this many transfers run (default: cores − 1, so a client keeps a core). */
+  /** Spin only while at most this many transfers run (default: cores − 1, so a client keeps a core; 0 on one core). */
   spinMaxActive?: number;
+  /** Worker threads, each an epoll loop over its transfers' sockets (default: one per core; the
+   * pool starts with the first transfer and is shared by every server in the process). */
+  workers?: number;
 }
 
 class NativeTftpPump implements TftpPump {
@@ -86,7 +90,8 @@ class NativeTftpPump implements TftpPump {
           maxRetries: job.maxRetries,
           deadlineMs: job.deadlineMs,
           spinUs: this.options.spinUs ?? 200,
-          spinMaxActive: this.options.spinMaxActive ?? Math.max(1, availableParallelism() - 1),
+          spinMaxActive: this.options.spinMaxActive ?? availableParallelism() - 1,
+          workers: this.options.workers ?? availableParallelism(),
         },
         (r) => settle(r.status === 'complete' ? { status: 'complete' } : r.status === 'client-abort' ? { status: 'client-abort', code: r.code, message: r.message, afterOack: r.afterOack } : { status: r.status, message: r.message }),
       );

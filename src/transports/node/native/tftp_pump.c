@@ -1,7 +1,8 @@
 /*
- * tftp_pump: the data phase of a served TFTP read (RRQ) on a kernel UDP socket, run on its own
- * thread. Node's dgram costs a trip through the event loop and a JS callback per datagram, which
- * caps lock-step TFTP well below a C server; this moves the DATA/ACK loop next to the socket.
+ * tftp_pump: the data phase of a served TFTP read (RRQ) on a kernel UDP socket, run by a small
+ * pool of worker threads (epoll over the transfers' sockets). Node's dgram costs a trip through the
+ * event loop and a JS callback per datagram, which caps lock-step TFTP well below a C server; this
+ * moves the DATA/ACK loop next to the socket.
  *
  * What stays in TypeScript (src/netboot/tftp-server.ts): parsing the request, file name checks and
  * the confined open, option negotiation (the OACK bytes arrive here ready-made), caps, events.
@@ -24,7 +25,8 @@
  *
  * JS interface (see native-tftp-pump.ts): start(job, done) -> handle; port(handle);
  * stats(handle) -> [bytesAcked, blocksSent, retransmits, duplicateAcks, foreignDatagrams,
- * badDatagrams]; abort(handle). `done(result)` runs on the JS thread once the thread has finished.
+ * badDatagrams]; abort(handle). `done(result)` runs on the JS thread once the transfer has ended
+ * and its socket has left the worker.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -33,7 +35,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -41,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -56,9 +58,10 @@ enum { OUT_COMPLETE = 0, OUT_CLIENT_ABORT = 1, OUT_TIMEOUT = 2, OUT_PROTOCOL = 3
 static atomic_int active_pumps;
 
 typedef struct pump {
+  struct pump *next; /* in its worker's inbox or live list */
+  struct worker *worker;
   /* configuration */
   int sock;
-  int wake; /* eventfd: abort() wakes the poll */
   struct sockaddr_storage peer;
   socklen_t peer_len;
   int fd; /* -1: bytes come from mem */
@@ -83,7 +86,7 @@ typedef struct pump {
   _Atomic uint64_t bytes_acked, blocks_sent, retransmits, dup_acks, foreign, bad;
   atomic_int abort_req;
 
-  /* outcome */
+  /* outcome: -1 while running */
   int status;
   uint16_t err_code;
   int after_oack;
@@ -98,9 +101,7 @@ typedef struct pump {
   struct mmsghdr msgs[MAX_WINDOW];
   struct iovec iovs[MAX_WINDOW];
 
-  pthread_t thread;
-  int running;  /* thread started and not yet joined */
-  int finished; /* the JS callback has run */
+  int running;  /* handed to a worker, the JS callback not yet run */
   napi_threadsafe_function tsfn;
   napi_ref self_ref; /* keeps the handle (and this struct) alive until on_done */
 } pump_t;
@@ -332,67 +333,169 @@ static int on_timeout(pump_t *p) {
   return send_window(p, p->acked + 1, 1) < 0;
 }
 
-static void *run(void *arg) {
-  pump_t *p = arg;
-  uint8_t buf[2048];
-  struct sockaddr_storage from;
-  socklen_t from_len;
-  atomic_fetch_add(&active_pumps, 1);
+/* ---- Workers ----------------------------------------------------------------------------------
+ * A few threads (one per core by default), each with an epoll set over the sockets of the transfers
+ * it owns, like dnsmasq's single loop but on every core: one epoll_wait serves whatever is ready,
+ * with no thread switch per datagram. A worker that owns the only running transfer spins briefly
+ * for the ACK before sleeping (see spin_us).
+ */
+typedef struct worker {
+  int ep;
+  int wake; /* eventfd: a new transfer in the inbox, or an abort */
+  pthread_mutex_t mu;
+  pump_t *inbox; /* handed over by start(), taken by the worker */
+  pump_t *live;  /* owned by the worker thread */
+  atomic_int count;
+} worker_t;
+
+static worker_t *workers;
+static int n_workers;
+static pthread_mutex_t workers_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker_main(void *arg);
+
+/* Starts the pool once; returns 0, or an errno. */
+static int ensure_workers(int n) {
+  pthread_mutex_lock(&workers_mu);
+  int err = 0;
+  if (!workers) {
+    worker_t *w = calloc((size_t)n, sizeof *w);
+    if (!w) err = ENOMEM;
+    for (int i = 0; !err && i < n; i++) {
+      pthread_t th;
+      pthread_attr_t attr;
+      w[i].ep = epoll_create1(EPOLL_CLOEXEC);
+      w[i].wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      pthread_mutex_init(&w[i].mu, NULL);
+      struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+      if (w[i].ep < 0 || w[i].wake < 0 || epoll_ctl(w[i].ep, EPOLL_CTL_ADD, w[i].wake, &ev) < 0) err = errno;
+      pthread_attr_init(&attr);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      if (!err && pthread_create(&th, &attr, worker_main, &w[i]) != 0) err = EAGAIN;
+      pthread_attr_destroy(&attr);
+      if (!err) n_workers = i + 1;
+    }
+    if (n_workers > 0) workers = w;
+    else free(w);
+    if (n_workers > 0) err = 0; /* a smaller pool still serves */
+  }
+  pthread_mutex_unlock(&workers_mu);
+  return err;
+}
+
+static void wake_worker(worker_t *w) {
+  uint64_t one = 1;
+  (void)!write(w->wake, &one, sizeof one);
+}
+
+/* Sends the first packet (OACK or window 1); returns 1 if that already ended the transfer. */
+static int pump_begin(pump_t *p) {
   p->deadline_ns = now_ns() + p->deadline_ms * 1000000ull;
-  int done = 0;
   if (p->awaiting_oack) {
     send_to(p, p->oack, p->oack_len, (struct sockaddr *)&p->peer, p->peer_len);
     arm(p);
-  } else {
-    done = send_window(p, 1, 0) < 0;
+    return 0;
   }
-  while (!done) {
-    if (atomic_load(&p->abort_req)) {
-      send_error(p, 0, "server is shutting down", (struct sockaddr *)&p->peer, p->peer_len);
-      set_message(p, "server closing");
-      finish(p, OUT_PROTOCOL);
-      break;
-    }
-    uint64_t now = now_ns();
-    if (now >= p->deadline_ns) {
-      send_error(p, 0, "transfer deadline exceeded", (struct sockaddr *)&p->peer, p->peer_len);
-      set_message(p, "transfer deadline exceeded");
-      finish(p, OUT_TIMEOUT);
-      break;
-    }
-    if (now >= p->due_ns) {
-      done = on_timeout(p);
-      continue;
-    }
-    /* Spin briefly for the answer before sleeping: the ACK to a window usually arrives within
-     * microseconds on a LAN, sooner than a sleep/wake round trip. Only while few transfers run,
-     * so spinning never takes CPU from other transfers or from the clients. */
-    ssize_t n = -1;
-    if (p->spin_us > 0 && atomic_load(&active_pumps) <= p->spin_max_active) {
-      uint64_t until = now + (uint64_t)p->spin_us * 1000ull;
-      do {
-        from_len = sizeof from;
-        n = recvfrom(p->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-      } while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && now_ns() < until && !atomic_load(&p->abort_req));
-    }
-    if (n < 0) {
-      uint64_t wait_ns = (p->due_ns < p->deadline_ns ? p->due_ns : p->deadline_ns) - now;
-      struct pollfd fds[2] = {{.fd = p->sock, .events = POLLIN}, {.fd = p->wake, .events = POLLIN}};
-      int r = poll(fds, 2, (int)((wait_ns + 999999ull) / 1000000ull));
-      if (r <= 0) continue;
-      if (fds[1].revents) {
-        uint64_t v;
-        (void)!read(p->wake, &v, sizeof v);
-        continue;
-      }
-      from_len = sizeof from;
-      n = recvfrom(p->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-      if (n < 0) continue;
-    }
-    done = on_datagram(p, buf, (size_t)n, &from, from_len);
+  return send_window(p, 1, 0) < 0;
+}
+
+/* Abort, deadline and retransmit timer; returns 1 when the transfer has ended. */
+static int pump_check(pump_t *p, uint64_t now) {
+  if (atomic_load(&p->abort_req)) {
+    send_error(p, 0, "server is shutting down", (struct sockaddr *)&p->peer, p->peer_len);
+    set_message(p, "server closing");
+    finish(p, OUT_PROTOCOL);
+    return 1;
   }
+  if (now >= p->deadline_ns) {
+    send_error(p, 0, "transfer deadline exceeded", (struct sockaddr *)&p->peer, p->peer_len);
+    set_message(p, "transfer deadline exceeded");
+    finish(p, OUT_TIMEOUT);
+    return 1;
+  }
+  if (now >= p->due_ns) return on_timeout(p);
+  return 0;
+}
+
+/* One datagram off a readable socket (level-triggered: more wait for the next epoll_wait). */
+static int pump_readable(pump_t *p) {
+  uint8_t buf[2048];
+  struct sockaddr_storage from;
+  socklen_t from_len = sizeof from;
+  ssize_t n = recvfrom(p->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+  if (n < 0) return 0;
+  return on_datagram(p, buf, (size_t)n, &from, from_len);
+}
+
+static void pump_end(worker_t *w, pump_t *p) {
+  epoll_ctl(w->ep, EPOLL_CTL_DEL, p->sock, NULL);
+  atomic_fetch_sub(&w->count, 1);
   atomic_fetch_sub(&active_pumps, 1);
   napi_call_threadsafe_function(p->tsfn, p, napi_tsfn_blocking);
+}
+
+static void *worker_main(void *arg) {
+  worker_t *w = arg;
+  struct epoll_event evs[64];
+  for (;;) {
+    uint64_t now = now_ns();
+    /* Timers: ended transfers leave the list; the nearest due time bounds the wait. */
+    uint64_t next = UINT64_MAX;
+    for (pump_t **pp = &w->live; *pp;) {
+      pump_t *p = *pp;
+      if (p->status >= 0 || pump_check(p, now)) {
+        *pp = p->next;
+        pump_end(w, p);
+        continue;
+      }
+      uint64_t t = p->due_ns < p->deadline_ns ? p->due_ns : p->deadline_ns;
+      if (t < next) next = t;
+      pp = &p->next;
+    }
+    int timeout = next == UINT64_MAX ? -1 : (int)((next - now + 999999ull) / 1000000ull);
+    /* Spin for the ACK while this worker owns the only transfer running: it usually arrives within
+     * microseconds, sooner than a sleep/wake round trip. Never with more transfers (nor a new one
+     * for this worker), so spinning takes no CPU from other transfers or from the clients. */
+    pump_t *only = w->live && !w->live->next ? w->live : NULL;
+    if (only && only->spin_us > 0 && atomic_load(&active_pumps) <= only->spin_max_active) {
+      uint8_t buf[2048];
+      struct sockaddr_storage from;
+      socklen_t from_len;
+      ssize_t got;
+      uint64_t t, until = now + (uint64_t)only->spin_us * 1000ull;
+      do {
+        from_len = sizeof from;
+        got = recvfrom(only->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
+      } while (got < 0 && (t = now_ns()) < until && t < next && atomic_load(&w->count) == 1 && !atomic_load(&only->abort_req));
+      if (got >= 0) {
+        on_datagram(only, buf, (size_t)got, &from, from_len);
+        continue;
+      }
+    }
+    int n = epoll_wait(w->ep, evs, 64, timeout);
+    for (int i = 0; i < n; i++) {
+      pump_t *p = evs[i].data.ptr;
+      if (p == NULL) {
+        uint64_t v;
+        (void)!read(w->wake, &v, sizeof v);
+        pthread_mutex_lock(&w->mu);
+        pump_t *in = w->inbox;
+        w->inbox = NULL;
+        pthread_mutex_unlock(&w->mu);
+        while (in) {
+          pump_t *q = in;
+          in = in->next;
+          struct epoll_event ev = {.events = EPOLLIN, .data.ptr = q};
+          epoll_ctl(w->ep, EPOLL_CTL_ADD, q->sock, &ev);
+          q->next = w->live;
+          w->live = q;
+          pump_begin(q); /* a failure sets status; the timer pass ends it */
+        }
+        continue; /* aborts are seen by the timer pass */
+      }
+      if (p->status < 0) pump_readable(p);
+    }
+  }
   return NULL;
 }
 
@@ -408,8 +511,7 @@ static void *run(void *arg) {
 
 static void release_resources(napi_env env, pump_t *p) {
   if (p->sock >= 0) close(p->sock);
-  if (p->wake >= 0) close(p->wake);
-  p->sock = p->wake = -1;
+  p->sock = -1;
   free(p->pkts);
   free(p->ra);
   p->pkts = p->ra = NULL;
@@ -429,9 +531,7 @@ static void finalize_pump(napi_env env, void *data, void *hint) {
 static void on_done(napi_env env, napi_value js_cb, void *context, void *data) {
   (void)context;
   pump_t *p = data;
-  pthread_join(p->thread, NULL);
   p->running = 0;
-  p->finished = 1;
   release_resources(env, p);
   if (env == NULL) return;
   if (p->self_ref) napi_delete_reference(env, p->self_ref);
@@ -515,7 +615,8 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-/* start(job, done): binds a fresh port on job.localAddress, starts the thread, returns a handle. */
+/* start(job, done): binds a fresh port on job.localAddress, hands the transfer to a worker (the
+ * pool of job.workers threads starts with the first transfer), returns a handle. */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -526,19 +627,20 @@ static napi_value start(napi_env env, napi_callback_info info) {
   }
   pump_t *p = calloc(1, sizeof *p);
   if (!p) return throw_errno(env, "calloc", ENOMEM);
-  p->sock = p->wake = p->fd = -1;
+  p->sock = p->fd = -1;
+  p->status = -1;
   char local[64], peer[64];
   uint32_t peer_port;
   double size, deadline;
   int32_t fd = -1;
   napi_value fdv;
-  uint32_t spin_max = 0;
+  uint32_t spin_max = 0, n_threads = 1;
   if (!get_str(env, argv[0], "localAddress", local, sizeof local) || !get_str(env, argv[0], "peerAddress", peer, sizeof peer) ||
       !get_u32(env, argv[0], "peerPort", &peer_port) || !get_f64(env, argv[0], "size", &size) || !get_u32(env, argv[0], "blksize", &p->blksize) ||
       !get_u32(env, argv[0], "windowsize", &p->windowsize) || !get_u32(env, argv[0], "retransmitMs", &p->retransmit_ms) ||
       !get_u32(env, argv[0], "maxRetransmitMs", &p->max_retransmit_ms) || !get_u32(env, argv[0], "maxRetries", &p->max_retries) ||
       !get_f64(env, argv[0], "deadlineMs", &deadline) || !get_u32(env, argv[0], "spinUs", &p->spin_us) ||
-      !get_u32(env, argv[0], "spinMaxActive", &spin_max) || napi_get_named_property(env, argv[0], "fd", &fdv) != napi_ok ||
+      !get_u32(env, argv[0], "spinMaxActive", &spin_max) || !get_u32(env, argv[0], "workers", &n_threads) || napi_get_named_property(env, argv[0], "fd", &fdv) != napi_ok ||
       napi_get_value_int32(env, fdv, &fd) != napi_ok) {
     free(p);
     napi_throw_type_error(env, NULL, "tftp_pump: job lacks a field or has a wrong type");
@@ -589,26 +691,29 @@ static napi_value start(napi_env env, napi_callback_info info) {
   int bufsize = 4 << 20;
   setsockopt(p->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
   setsockopt(p->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
-  p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (p->wake < 0) {
-    err = errno;
+  if ((err = ensure_workers(n_threads < 1 ? 1 : n_threads > 64 ? 64 : (int)n_threads)) != 0) {
     release_resources(env, p);
     free(p);
-    return throw_errno(env, "eventfd", err);
+    return throw_errno(env, "worker threads", err);
   }
   napi_value handle, name;
   CHECK(env, napi_create_external(env, p, finalize_pump, NULL, &handle));
   CHECK(env, napi_create_string_utf8(env, "tftp_pump", NAPI_AUTO_LENGTH, &name));
   CHECK(env, napi_create_reference(env, handle, 1, &p->self_ref));
   CHECK(env, napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, on_done, &p->tsfn));
-  if (pthread_create(&p->thread, NULL, run, p) != 0) {
-    napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
-    napi_delete_reference(env, p->self_ref);
-    p->self_ref = NULL;
-    release_resources(env, p);
-    return throw_errno(env, "pthread_create", EAGAIN);
-  }
+  /* Hand it to the least busy worker; it binds nothing new, the socket is already ours. */
+  worker_t *w = &workers[0];
+  for (int i = 1; i < n_workers; i++)
+    if (atomic_load(&workers[i].count) < atomic_load(&w->count)) w = &workers[i];
+  p->worker = w;
   p->running = 1;
+  atomic_fetch_add(&w->count, 1);
+  atomic_fetch_add(&active_pumps, 1);
+  pthread_mutex_lock(&w->mu);
+  p->next = w->inbox;
+  w->inbox = p;
+  pthread_mutex_unlock(&w->mu);
+  wake_worker(w);
   return handle;
 }
 
@@ -652,10 +757,9 @@ static napi_value stats(napi_env env, napi_callback_info info) {
 static napi_value abort_pump(napi_env env, napi_callback_info info) {
   pump_t *p = handle_arg(env, info);
   if (!p) return NULL;
-  if (p->running && !p->finished) {
+  if (p->running) {
     atomic_store(&p->abort_req, 1);
-    uint64_t one = 1;
-    if (p->wake >= 0) (void)!write(p->wake, &one, sizeof one);
+    wake_worker(p->worker);
   }
   return NULL;
 }
