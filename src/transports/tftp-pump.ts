@@ -41,6 +41,8 @@ export interface TftpPumpStats {
   foreignDatagrams: number;
   /** Datagrams from the peer too short or of an unknown opcode (treated as loss). */
   badDatagrams: number;
+  /** Windows (or parts of them) sent as one UDP GSO super-datagram. */
+  gsoSends: number;
 }
 
 export interface TftpPumpRun {

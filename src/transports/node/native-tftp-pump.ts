@@ -59,6 +59,8 @@ export interface NativePumpOptions {
   /** Worker threads, each an epoll loop over its transfers' sockets (default: one per core; the
    * pool starts with the first transfer and is shared by every server in the process). */
   workers?: number;
+  /** Send each window with UDP GSO (one trip through the kernel per window) where the kernel can (default true). */
+  gso?: boolean;
 }
 
 class NativeTftpPump implements TftpPump {
@@ -92,6 +94,7 @@ class NativeTftpPump implements TftpPump {
           spinUs: this.options.spinUs ?? 200,
           spinMaxActive: this.options.spinMaxActive ?? availableParallelism() - 1,
           workers: this.options.workers ?? availableParallelism(),
+          gso: this.options.gso === false ? 0 : 1,
         },
         (r) => settle(r.status === 'complete' ? { status: 'complete' } : r.status === 'client-abort' ? { status: 'client-abort', code: r.code, message: r.message, afterOack: r.afterOack } : { status: r.status, message: r.message }),
       );
@@ -101,8 +104,8 @@ class NativeTftpPump implements TftpPump {
     return {
       port: addon.port(handle),
       stats: () => {
-        const [bytesAcked, blocksSent, retransmits, duplicateAcks, foreignDatagrams, badDatagrams] = addon.stats(handle);
-        return { bytesAcked: bytesAcked!, blocksSent: blocksSent!, retransmits: retransmits!, duplicateAcks: duplicateAcks!, foreignDatagrams: foreignDatagrams!, badDatagrams: badDatagrams! };
+        const [bytesAcked, blocksSent, retransmits, duplicateAcks, foreignDatagrams, badDatagrams, gsoSends] = addon.stats(handle);
+        return { bytesAcked: bytesAcked!, blocksSent: blocksSent!, retransmits: retransmits!, duplicateAcks: duplicateAcks!, foreignDatagrams: foreignDatagrams!, badDatagrams: badDatagrams!, gsoSends: gsoSends! };
       },
       abort: () => addon.abort(handle),
       done,
