@@ -1,7 +1,7 @@
 /**
  * The native TFTP pump (src/transports/node/native/tftp_pump.c) on the wire: a TftpServer on kernel
  * UDP hands each read's data phase to it, and a raw UDP client written here checks the sender's
- * rules datagram by datagram (RFC 1350, 2347, 7440; RFC 1123 §4.2.3.1): lock-step, windows and the
+ * rules datagram by datagram, for the pump and, with the same tests, for the TypeScript engine (RFC 1350, 2347, 7440; RFC 1123 §4.2.3.1): lock-step, windows and the
  * restart inside a window, no DATA for a duplicate ACK, timeouts with backoff, block-number wrap,
  * ERROR 4 / ERROR 0 endings, the deadline, closing mid-transfer and IPv6. Then 30 transfers with
  * 10% loss, duplication and reordering injected at the client must all arrive byte-identical.
@@ -54,7 +54,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(extra: Partial<TftpServerOptions> = {}, address = '127.0.0.1') {
+async function serve(extra: Partial<TftpServerOptions> = {}, address: string = '127.0.0.1') {
   const events: TftpServerEvent[] = [];
   const server = new TftpServer({ network: pumped, listen: { address, port: 0 }, root: dir, pathMtu: 65536, onEvent: (e) => events.push(e), ...extra });
   servers.push(server);
@@ -101,9 +101,17 @@ async function until(pred: () => boolean, ms = 3000) {
   }
 }
 
-describe('native TFTP pump on the wire', () => {
+// The same wire tests for both engines: the rules are one, whoever sends the DATA.
+const ENGINES = [
+  { engine: 'native pump', network: pumped },
+  { engine: 'TypeScript engine', network: plain },
+];
+
+describe.each(ENGINES)('$engine on the wire', ({ network }) => {
+  const serveOn = (extra: Partial<TftpServerOptions> = {}, address?: string) => serve({ network, ...extra }, address);
+
   it('lock-step: DATA 1 first, a duplicate ACK (even fifty) is never answered, the short block ends it', async () => {
-    const { at, events } = await serve();
+    const { at, events } = await serveOn();
     const c = await client();
     await c.send(rrq('small.bin'), at);
     const d1 = await c.next();
@@ -126,7 +134,7 @@ describe('native TFTP pump on the wire', () => {
   });
 
   it('windowsize 4 after the OACK: a window per ACK; an ACK inside the window restarts it at ACK + 1', async () => {
-    const { at, events } = await serve();
+    const { at, events } = await serveOn();
     const c = await client();
     await c.send(rrq('ten.bin', [['windowsize', '4'], ['tsize', '0']]), at);
     const oack = await c.next();
@@ -154,7 +162,7 @@ describe('native TFTP pump on the wire', () => {
   });
 
   it('without ACKs it retransmits from the last ACK + 1 with backoff, then gives up with ERROR 0', async () => {
-    const { at, events } = await serve({ retransmitMs: 100, maxRetransmitMs: 400, maxRetries: 3 });
+    const { at, events } = await serveOn({ retransmitMs: 100, maxRetransmitMs: 400, maxRetries: 3 });
     const c = await client();
     await c.send(rrq('ten.bin'), at);
     const seen = [await c.next()];
@@ -178,7 +186,7 @@ describe('native TFTP pump on the wire', () => {
   });
 
   it('block numbers wrap 65535 → 0 (70 001 blocks of 8 bytes, windowsize 64) and the bytes arrive identical', async () => {
-    const { at, events } = await serve();
+    const { at, events } = await serveOn();
     const c = await client();
     await c.send(rrq('wrap.bin', [['blksize', '8'], ['windowsize', '64']]), at);
     const oack = await c.next();
@@ -201,7 +209,7 @@ describe('native TFTP pump on the wire', () => {
     await until(() => events.some((e) => e.type === 'transfer-done'));
   }, 30_000);
 
-  it('windows leave by UDP GSO (one send per window) or, with gso off, by sendmmsg: the same bytes either way', async () => {
+  it.skipIf(network !== pumped)('windows leave by UDP GSO (one send per window) or, with gso off, by sendmmsg: the same bytes either way', async () => {
     // The pump itself, through the TftpPump interface: memory source, no OACK, windowsize 8.
     const noGso = new UdpDatagramNetwork({ nativePump: { gso: false } });
     for (const [pump, gso] of [[pumped.tftpPump!, true], [noGso.tftpPump!, false]] as const) {
@@ -224,7 +232,7 @@ describe('native TFTP pump on the wire', () => {
   });
 
   it('a DATA from the client ends the read with ERROR 4; an ERROR from the client is a client abort', async () => {
-    const { at, events } = await serve();
+    const { at, events } = await serveOn();
     const c = await client();
     await c.send(rrq('small.bin'), at);
     const d1 = await c.next();
@@ -246,7 +254,7 @@ describe('native TFTP pump on the wire', () => {
   });
 
   it('closing the server mid-transfer sends ERROR 0 to the client; the deadline ends a stalled read', async () => {
-    const a = await serve();
+    const a = await serveOn();
     const c = await client();
     await c.send(rrq('small.bin'), a.at);
     await c.next();
@@ -255,7 +263,7 @@ describe('native TFTP pump on the wire', () => {
     expect([op(e), u16(e.data, 2), Buffer.from(e.data.subarray(4, -1)).toString()]).toEqual([5, 0, 'server is shutting down']);
     expect(a.events.find((x) => x.type === 'transfer-error')).toMatchObject({ message: 'server closing' });
 
-    const b = await serve({ transferDeadlineMs: 300, retransmitMs: 5000 });
+    const b = await serveOn({ transferDeadlineMs: 300, retransmitMs: 5000 });
     const t0 = performance.now();
     await c.send(rrq('small.bin'), b.at);
     await c.next();
@@ -264,9 +272,9 @@ describe('native TFTP pump on the wire', () => {
     expect([op(d), u16(d.data, 2), Buffer.from(d.data.subarray(4, -1)).toString()]).toEqual([5, 0, 'transfer deadline exceeded']);
   });
 
-  it('serves in-memory files and IPv6 clients through the pump', async () => {
+  it('serves in-memory files and IPv6 clients', async () => {
     const gen = new TextEncoder().encode('x'.repeat(700));
-    const { at, events } = await serve({ generated: staticFiles({ 'gen.txt': gen }) });
+    const { at, events } = await serveOn({ generated: staticFiles({ 'gen.txt': gen }) });
     const c = await client();
     await c.send(rrq('gen.txt'), at);
     const d1 = await c.next();
@@ -278,7 +286,7 @@ describe('native TFTP pump on the wire', () => {
 
     let v6;
     try {
-      v6 = await serve({}, '::1');
+      v6 = await serveOn({}, '::1');
     } catch {
       console.warn('skipped the IPv6 half: ::1 cannot be bound here');
       return;
@@ -368,9 +376,9 @@ async function lossyRead(at: DatagramAddress, name: string, blksize: number, win
   });
 }
 
-describe('native TFTP pump under loss, duplication and reordering', () => {
+describe.each(ENGINES)('$engine under loss, duplication and reordering', ({ network }) => {
   it('30 transfers (blksize 512/1468, windowsize 1/4/8) arrive byte-identical', async () => {
-    const { at, events } = await serve({ retransmitMs: 50, maxRetransmitMs: 200, maxRetries: 20 });
+    const { at, events } = await serve({ network, retransmitMs: 50, maxRetransmitMs: 200, maxRetries: 20 });
     const jobs = Array.from({ length: 30 }, (_, i) => ({ name: `lossy-${i}.bin`, blksize: [512, 1468][i % 2]!, windowsize: [1, 4, 8][i % 3]!, seed: 1000 + i }));
     for (let i = 0; i < jobs.length; i += 6) {
       const batch = jobs.slice(i, i + 6);
