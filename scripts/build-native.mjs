@@ -17,11 +17,20 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build', 'native');
 const include = process.env.BOARDKIT_NODE_INCLUDE ?? join(dirname(process.execPath), '..', 'include', 'node');
-const cc = process.env.CC ?? 'cc';
+/** The first C compiler on PATH: $CC, else cc, gcc, clang. */
+function findCompiler() {
+  const candidates = process.env.CC ? [process.env.CC] : ['cc', 'gcc', 'clang'];
+  return candidates.find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
+}
+const cc = findCompiler();
 const targets = [{ name: 'tftp_pump', source: 'src/transports/node/native/tftp_pump.c' }];
 
 if (!existsSync(join(include, 'node_api.h'))) {
   console.warn(`build-native: no Node.js headers at ${include} (set BOARDKIT_NODE_INCLUDE); native addons skipped`);
+  process.exit(0);
+}
+if (!cc) {
+  console.warn('build-native: no C compiler (cc, gcc or clang; or set CC); native addons skipped');
   process.exit(0);
 }
 mkdirSync(out, { recursive: true });

@@ -177,7 +177,7 @@ export function checkNativeAddons(facts: DoctorFacts): DoctorCheck[] {
     capability: 'netboot',
     id: `native:${a.name}`,
     status: a.missing ? 'warn' : 'ok',
-    message: a.missing ? `native ${a.name} unavailable (${a.purpose} falls back to TypeScript, several times slower): ${a.missing}` : `native ${a.name} loaded (${a.purpose})`,
+    message: a.missing ? `native ${a.name} unavailable: ${a.missing}; ${a.purpose} use the TypeScript engine, several times slower` : `native ${a.name} loaded (${a.purpose})`,
     ...(a.missing ? { fix: 'install a C compiler (apt-get install gcc) and the Node.js headers, then `npm run build` in the boardkit package' } : {}),
   }));
 }
