@@ -15,7 +15,8 @@ import { TftpServer, type TftpServerEvent } from '../../src/netboot/tftp-server.
 import { staticFiles } from '../../src/netboot/generated-files.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { UdpDatagramNetwork } from '../../src/transports/node/udp-datagram-link.js';
-import type { Datagram, DatagramLink } from '../../src/transports/datagram-link.js';
+import type { Datagram } from '../../src/transports/datagram-link.js';
+import { rawDatagramClient } from '../helpers/raw-datagram-client.js';
 
 const spawner = new NodeSpawner();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -147,34 +148,10 @@ describe.each([
     }, 180_000);
   });
 
-  /** A raw UDP client for error paths: sends bytes, collects replies with their source port. */
+  /** A raw UDP client for error paths: sends bytes (to the request port by default), collects replies. */
   async function rawClient() {
-    const link: DatagramLink = await network.bind({ address: '127.0.0.1', port: 0 });
-    const inbox: Datagram[] = [];
-    let wake: (() => void) | undefined;
-    link.onMessage((d) => {
-      inbox.push(d);
-      wake?.();
-    });
-    return {
-      link,
-      send: (bytes: Uint8Array, p = port) => link.send(bytes, { address: '127.0.0.1', port: p }),
-      async next(ms = 2000): Promise<Datagram> {
-        const end = Date.now() + ms;
-        while (inbox.length === 0) {
-          if (Date.now() > end) throw new Error('no reply');
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 50);
-          });
-        }
-        return inbox.shift()!;
-      },
-      async quiet(ms = 300): Promise<boolean> {
-        await new Promise((r) => setTimeout(r, ms));
-        return inbox.length === 0;
-      },
-    };
+    const c = await rawDatagramClient(network);
+    return { ...c, send: (bytes: Uint8Array, p = port) => c.send(bytes, { address: '127.0.0.1', port: p }) };
   }
 
   function errorOf(d: Datagram) {

@@ -59,7 +59,12 @@ export interface NativePumpOptions {
   /** Worker threads, each an epoll loop over its transfers' sockets (default: one per core; the
    * pool starts with the first transfer and is shared by every server in the process). */
   workers?: number;
-  /** Send each window with UDP GSO (one trip through the kernel per window) where the kernel can (default true). */
+  /**
+   * Send each window as UDP GSO sends (one trip through the kernel per window) where the kernel
+   * can. Default false: measured on loopback with atftp at windowsize 16, GSO was 25% slower,
+   * because the client sees no block until the whole window is segmented, while sendmmsg lets it
+   * start on the first; GSO saves sender CPU where a NIC segments in hardware.
+   */
   gso?: boolean;
 }
 
@@ -94,7 +99,7 @@ class NativeTftpPump implements TftpPump {
           spinUs: this.options.spinUs ?? 200,
           spinMaxActive: this.options.spinMaxActive ?? availableParallelism() - 1,
           workers: this.options.workers ?? availableParallelism(),
-          gso: this.options.gso === false ? 0 : 1,
+          gso: this.options.gso ? 1 : 0,
         },
         (r) => settle(r.status === 'complete' ? { status: 'complete' } : r.status === 'client-abort' ? { status: 'client-abort', code: r.code, message: r.message, afterOack: r.afterOack } : { status: r.status, message: r.message }),
       );

@@ -698,7 +698,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   p->spin_max_active = (int)spin_max;
-  uint32_t gso = 1; /* optional: job.gso = 0 keeps windows on sendmmsg */
+  uint32_t gso = 0; /* optional: job.gso = 1 sends windows as UDP GSO */
   get_u32(env, argv[0], "gso", &gso);
   p->gso = gso != 0;
   p->fd = fd;
