@@ -256,7 +256,7 @@ export class TftpServer {
       origin,
     };
     const pump = source && o.network.tftpPump;
-    if (pump && source && pumpSource(source)) {
+    if (pump && source && pumpSource(source) && neg.windowsize <= pump.maxWindowsize) {
       if (this.closed) {
         closeSource(source);
         this.release(from);

@@ -56,6 +56,8 @@ export interface TftpPumpRun {
 }
 
 export interface TftpPump {
+  /** The largest windowsize it can send; a transfer negotiated above it stays in TypeScript. */
+  readonly maxWindowsize: number;
   /** Binds the transfer's port and starts sending; throws when the port cannot be bound. */
   start(job: TftpPumpJob): TftpPumpRun;
 }

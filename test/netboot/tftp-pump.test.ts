@@ -260,6 +260,24 @@ describe.each(ENGINES)('$engine on the wire', ({ network }) => {
 });
 
 describe('native pump only', () => {
+  it('a windowsize above what the pump sends (64) is served by the TypeScript engine instead', async () => {
+    const { at, events } = await serve({ windowsizeMax: 128 });
+    const c = await client();
+    await c.send(rrq('ten.bin', [['windowsize', '100']]), at);
+    const oack = await c.next();
+    expect(Buffer.from(oack.data.subarray(2)).toString('latin1')).toBe('windowsize\x00100\x00');
+    await c.send(ack(0), oack.from);
+    const got: Uint8Array[] = [];
+    for (let k = 1; k <= 11; k++) {
+      const d = await c.next();
+      expect(blockOf(d)).toBe(k);
+      got.push(d.data.subarray(4));
+    }
+    await c.send(ack(11), oack.from);
+    expect(Buffer.concat(got).equals(files['ten.bin']!)).toBe(true);
+    await until(() => events.some((e) => e.type === 'transfer-done'));
+  });
+
   it('windows leave by sendmmsg (the default) or, with gso on, as UDP GSO sends: the same bytes either way', async () => {
     // The pump itself, through the TftpPump interface: memory source, no OACK, windowsize 8.
     const withGso = new UdpDatagramNetwork({ nativePump: { gso: true } });

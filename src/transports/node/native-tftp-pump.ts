@@ -69,6 +69,9 @@ export interface NativePumpOptions {
 }
 
 class NativeTftpPump implements TftpPump {
+  /** MAX_WINDOW in tftp_pump.c. */
+  readonly maxWindowsize = 64;
+
   constructor(
     private readonly addon: Addon,
     private readonly options: NativePumpOptions,
