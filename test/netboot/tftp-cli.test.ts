@@ -23,16 +23,20 @@ describe('boardkit netboot serve', () => {
     expect(() => parseListen('1.2.3.4:99999')).toThrow(/not a listen address/);
   });
 
-  it.skipIf(!built)('serves files, reports JSON events, stops cleanly on SIGINT (needs npm run build)', async () => {
+  it.skipIf(!built).each([
+    ['auto', 'native-pump'],
+    ['typescript', 'typescript'],
+  ])('serves files, reports JSON events, stops cleanly on SIGINT (--tftp-engine %s; needs npm run build)', async (engine, expected) => {
     const dir = mkdtempSync(join(tmpdir(), 'bk-tftp-cli-'));
     writeFileSync(join(dir, 'kernel.img'), 'KERNEL v1');
-    const child = await spawner.spawn(process.execPath, [bin, 'netboot', 'serve', '--root', dir, '--listen', '127.0.0.1:0', '--json']);
+    const child = await spawner.spawn(process.execPath, [bin, 'netboot', 'serve', '--root', dir, '--listen', '127.0.0.1:0', '--json', '--tftp-engine', engine]);
     try {
       let out = '';
       child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
       const deadline = Date.now() + 10_000;
       while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const listening = JSON.parse(out.split('\n').find((l) => l.includes('"listening"'))!);
+      expect(listening.engine).toBe(expected);
       const url = `tftp://127.0.0.1:${listening.address.port}/kernel.img`;
       let r = await spawner.run('curl', ['-sS', '--max-time', '10', url], { timeoutMs: 10_000 });
       expect(r.stdout.toString()).toBe('KERNEL v1');
@@ -49,6 +53,13 @@ describe('boardkit netboot serve', () => {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!built)('--tftp-engine native without the addon is refused, saying why (exit 3)', async () => {
+    const r = await spawner.run(process.execPath, [bin, 'netboot', 'serve', '--root', tmpdir(), '--listen', '127.0.0.1:0', '--tftp-engine', 'native'], { timeoutMs: 10_000, env: { BOARDKIT_NATIVE: '0' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.toString()).toMatch(/native TFTP pump is unavailable: disabled by BOARDKIT_NATIVE=0/);
+    expect(r.stderr.toString()).toMatch(/--tftp-engine auto/);
   });
 
   it.skipIf(!built)('refuses DHCP without a lab network to serve it on, with a hint', async () => {
