@@ -232,9 +232,11 @@ static int send_window(pump_t *p, uint64_t from, int retransmit) {
   }
   if (to > p->sent) p->sent = to;
   unsigned done = 0;
-  /* UDP GSO (Linux >= 4.18, UDP_SEGMENT): the window's packets already lie back to back at a
-   * stride of 4 + blksize, and only the file's last block may be shorter, which GSO allows for the
-   * last segment. One send then costs one trip through the stack instead of one per packet. */
+  /* UDP GSO (Linux >= 4.18, UDP_SEGMENT), when the job asks for it (off by default: on loopback
+   * the receiver then sees nothing until the whole window is segmented; see native-tftp-pump.ts):
+   * the window's packets already lie back to back at a stride of 4 + blksize, and only the file's
+   * last block may be shorter, which GSO allows for the last segment. One send then costs one trip
+   * through the stack instead of one per packet. */
   unsigned per = (unsigned)(GSO_BUDGET / (4 + p->blksize));
   if (per > GSO_MAX_SEGMENTS) per = GSO_MAX_SEGMENTS;
   while (p->gso && per >= 2 && n - done >= 2) {
