@@ -260,6 +260,43 @@ describe.each(ENGINES)('$engine on the wire', ({ network }) => {
 });
 
 describe('native pump only', () => {
+  it('10 000 random and mutated datagrams at live transfers: each ends in a defined outcome, the server still serves', async () => {
+    // Caps above the 40 transfers, which may all be live at once (random in-window ACKs keep some going).
+    const { at, events } = await serve({ retransmitMs: 40, maxRetransmitMs: 80, maxRetries: 2, transferDeadlineMs: 5_000, maxTransfers: 64, maxTransfersPerClient: 64 });
+    let seed = 12345;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const mutate = (): Uint8Array => {
+      const kind = rnd(4);
+      if (kind === 0) return Uint8Array.from({ length: rnd(40) }, () => rnd(256)); // noise, 0..39 bytes
+      const op = [1, 2, 3, 4, 5, 6, 0, 7, 255][rnd(9)]!;
+      const body = Uint8Array.from({ length: rnd(kind === 1 ? 4 : 600) }, () => (rnd(5) === 0 ? 0 : rnd(256)));
+      return Uint8Array.from([op >> 8, op & 0xff, ...body]); // a known opcode with a random body
+    };
+    let sent = 0;
+    for (let round = 0; sent < 10_000; round++) {
+      const c = await client();
+      await c.send(rrq('ten.bin', [['windowsize', '4']]), at);
+      const tid = (await c.next()).from;
+      for (let i = 0; i < 250; i++, sent++) await c.send(mutate(), tid);
+    }
+    const ends = () => events.filter((e) => e.type === 'transfer-done' || e.type === 'transfer-abort' || e.type === 'transfer-error').length;
+    const starts = () => events.filter((e) => e.type === 'transfer-start').length;
+    await until(() => ends() === starts(), 10_000);
+    expect(starts()).toBe(40);
+    // Still serving: a clean read afterwards.
+    const c = await client();
+    await c.send(rrq('small.bin'), at);
+    const got: Uint8Array[] = [];
+    for (let k = 1; k <= 3; k++) {
+      const d = await c.next();
+      expect(blockOf(d)).toBe(k);
+      got.push(d.data.subarray(4));
+      await c.send(ack(k), d.from);
+    }
+    expect(Buffer.concat(got).equals(files['small.bin']!)).toBe(true);
+    await until(() => ends() === starts() && starts() === 41);
+  }, 60_000);
+
   it('a windowsize above what the pump sends (64) is served by the TypeScript engine instead', async () => {
     const { at, events } = await serve({ windowsizeMax: 128 });
     const c = await client();
