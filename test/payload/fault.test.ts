@@ -3,12 +3,11 @@
  * abort (aarch64) / load access fault (riscv64), and the payload prints the fault line naming
  * that address instead of hanging silently.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildPayload } from '../../src/payload/build-payload.js';
 import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
@@ -17,6 +16,7 @@ import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { OVMF_CODE, OVMF_VARS, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, X86_KIOSK, aarch64VirtArgs, q35OvmfArgs, riscvVirtArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
+import { qemuScratch } from './helpers/scratch.js';
 
 const spawner = new NodeSpawner();
 const UNMAPPED = 0x100_0000_0000;
@@ -27,26 +27,18 @@ const cases: Array<[string, string, PayloadBuildSpec, (kernel: string) => string
 ];
 
 describe('payload fault vectors', () => {
-  let dir: string;
-  const sessions: QemuSession[] = [];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bk-payload-fault-'));
-  });
-  afterAll(async () => {
-    for (const s of sessions) await s.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = qemuScratch('bk-payload-fault-');
 
   for (const [arch, qemu, base, args, cause] of cases) {
     it(`prints BOARDKIT fault with pc/addr/cause on ${arch}`, async ({ skip }) => {
       if (!(await spawner.which(qemu))) skip(`${qemu} is not installed`);
       const spec: PayloadBuildSpec = { ...base, board: `fault-${arch}`, drivers: [{ kind: 'storage', controller: 'virtio-blk', base: UNMAPPED }] };
-      const built = await buildPayload(spec, { spawner, outDir: join(dir, arch) });
-      const kernel = join(dir, `${arch}.elf`);
+      const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, arch) });
+      const kernel = join(scratch.dir, `${arch}.elf`);
       const nonce = newNonce();
       await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce }));
       const s = await QemuSession.start(spawner, qemu, args(kernel));
-      sessions.push(s);
+      scratch.sessions.push(s);
       try {
         await s.waitFor(/BOARDKIT fault [^\n]*\n/, 20_000);
       } finally {
@@ -64,15 +56,15 @@ describe('payload fault vectors', () => {
 
   it('the faultProbe flag proves the UEFI exception handlers (x86_64 #GP on a non-canonical load)', async ({ skip }) => {
     if (!(await spawner.which('qemu-system-x86_64')) || !(await spawner.which('lld-link')) || !existsSync(OVMF_CODE)) skip('q35/OVMF or clang/lld missing');
-    const built = await buildPayload(X86_KIOSK, { spawner, outDir: join(dir, 'x86') });
-    const esp = join(dir, 'esp');
+    const built = await buildPayload(X86_KIOSK, { spawner, outDir: join(scratch.dir, 'x86') });
+    const esp = join(scratch.dir, 'esp');
     await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
     const nonce = newNonce();
     await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce, faultProbe: true }));
-    const vars = join(dir, 'vars.fd');
+    const vars = join(scratch.dir, 'vars.fd');
     await copyFile(OVMF_VARS, vars);
     const s = await QemuSession.start(spawner, 'qemu-system-x86_64', q35OvmfArgs({ esp, vars }));
-    sessions.push(s);
+    scratch.sessions.push(s);
     try {
       await s.waitFor(/BOARDKIT fault [^\n]*\n/, 90_000);
     } finally {
@@ -87,11 +79,11 @@ describe('payload fault vectors', () => {
 
   it('the faultProbe flag also works on riscv64 (scause 5) without any driver', async ({ skip }) => {
     if (!(await spawner.which('qemu-system-riscv64'))) skip('qemu-system-riscv64 missing');
-    const built = await buildPayload(QEMU_RISCV64_VIRT, { spawner, outDir: join(dir, 'rv-probe') });
-    const kernel = join(dir, 'rv-probe.elf');
+    const built = await buildPayload(QEMU_RISCV64_VIRT, { spawner, outDir: join(scratch.dir, 'rv-probe') });
+    const kernel = join(scratch.dir, 'rv-probe.elf');
     await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce: newNonce(), faultProbe: true }));
     const s = await QemuSession.start(spawner, 'qemu-system-riscv64', riscvVirtArgs({ kernel }));
-    sessions.push(s);
+    scratch.sessions.push(s);
     try {
       await s.waitFor(/BOARDKIT fault [^\n]*\n/, 20_000);
     } finally {

@@ -2,12 +2,11 @@
  * (e) x86-kiosk on q35 + OVMF: the payload as BOOTX64.EFI on a FAT directory, COM1 console,
  * UEFI GOP framebuffer checked by QMP screendump against the nonce pattern.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildPayload } from '../../src/payload/build-payload.js';
 import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
@@ -19,40 +18,33 @@ import { OVMF_CODE, OVMF_VARS, X86_KIOSK, q35OvmfArgs } from './helpers/boards.j
 import { framebufferProven } from './helpers/oracles.js';
 import { connectQmp } from './helpers/qmp.js';
 import { QemuSession } from './helpers/qemu-session.js';
+import { qemuScratch } from './helpers/scratch.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-x86_64';
 const missing = !(await spawner.which(QEMU)) || !(await spawner.which('clang')) || !(await spawner.which('lld-link')) || !existsSync(OVMF_CODE);
 
 describe.skipIf(missing)('payload on q35 + OVMF (UEFI)', () => {
-  let dir: string;
-  const sessions: QemuSession[] = [];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bk-payload-efi-'));
-  });
-  afterAll(async () => {
-    for (const s of sessions) await s.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = qemuScratch('bk-payload-efi-');
 
   async function boot(spec: PayloadBuildSpec, tag: string) {
-    const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
+    const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, tag) });
     const nonce = newNonce();
-    const esp = join(dir, `${tag}-esp`);
+    const esp = join(scratch.dir, `${tag}-esp`);
     await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
     await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce }));
-    const vars = join(dir, `${tag}-vars.fd`);
+    const vars = join(scratch.dir, `${tag}-vars.fd`);
     await copyFile(OVMF_VARS, vars);
-    const qmpSocket = join(dir, `${tag}.qmp`);
+    const qmpSocket = join(scratch.dir, `${tag}.qmp`);
     const s = await QemuSession.start(spawner, QEMU, q35OvmfArgs({ esp, vars, qmpSocket }));
-    sessions.push(s);
+    scratch.sessions.push(s);
     let screen: Uint8Array | undefined;
     try {
       await s.waitFor(/BOARDKIT result=\w+/, 90_000); // OVMF under TCG: ~10 s to the payload
       const qmp = await connectQmp(qmpSocket);
       try {
-        await qmp.execute('screendump', { filename: join(dir, `${tag}.ppm`) });
-        screen = await readFile(join(dir, `${tag}.ppm`));
+        await qmp.execute('screendump', { filename: join(scratch.dir, `${tag}.ppm`) });
+        screen = await readFile(join(scratch.dir, `${tag}.ppm`));
       } finally {
         qmp.close();
       }

@@ -5,11 +5,10 @@
  * there; without those writes the same SDHOST driver fails, while SDHCI (QEMU's reset route)
  * reads it.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildPayload } from '../../src/payload/build-payload.js';
 import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
@@ -22,6 +21,7 @@ import { RPI3B, RPI3B_SDHCI, raspi3bArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
 import { framebufferProven } from './helpers/oracles.js';
 import { QemuSession } from './helpers/qemu-session.js';
+import { qemuScratch } from './helpers/scratch.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-aarch64';
@@ -31,35 +31,27 @@ const WITHOUT_GPIO: PayloadBuildSpec = { ...RPI3B, drivers: RPI3B.drivers.filter
 const SDHCI_DEFAULT_ROUTE: PayloadBuildSpec = { ...RPI3B, drivers: [RPI3B.drivers[0]!, RPI3B_SDHCI] };
 
 describe.skipIf(missing)('payload on QEMU raspi3b', () => {
-  let dir: string;
-  const sessions: QemuSession[] = [];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bk-payload-pi-'));
-  });
-  afterAll(async () => {
-    for (const s of sessions) await s.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = qemuScratch('bk-payload-pi-');
 
   async function boot(spec: PayloadBuildSpec, tag: string, screendump = false) {
-    const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
+    const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, tag) });
     const nonce = newNonce();
     const sig = randomDiskSignature();
-    const sd = join(dir, `${tag}.img`);
+    const sd = join(scratch.dir, `${tag}.img`);
     await createFixtureDisk(spawner, sd, 1 << 20, sig); // QEMU wants a power-of-two SD size
-    const kernel = join(dir, `${tag}-kernel8.img`);
+    const kernel = join(scratch.dir, `${tag}-kernel8.img`);
     await writeFile(kernel, patchConfigBlock(await readFile(built.bin!.path), { nonce }));
-    const qmpSocket = join(dir, `${tag}.qmp`);
+    const qmpSocket = join(scratch.dir, `${tag}.qmp`);
     const s = await QemuSession.start(spawner, QEMU, raspi3bArgs({ kernel, sd, qmpSocket }));
-    sessions.push(s);
+    scratch.sessions.push(s);
     let screen: Uint8Array | undefined;
     try {
       await s.waitFor(/BOARDKIT result=\w+/, 30_000);
       if (screendump) {
         const qmp = await connectQmp(qmpSocket);
         try {
-          await qmp.execute('screendump', { filename: join(dir, `${tag}.ppm`) });
-          screen = await readFile(join(dir, `${tag}.ppm`));
+          await qmp.execute('screendump', { filename: join(scratch.dir, `${tag}.ppm`) });
+          screen = await readFile(join(scratch.dir, `${tag}.ppm`));
         } catch {
           screen = undefined;
         } finally {
@@ -105,12 +97,12 @@ describe.skipIf(missing)('payload on QEMU raspi3b', () => {
       drivers: [{ kind: 'uart', controller: 'pl011', base: 0x3f20_1000 }],
     };
     const run = async (spec: PayloadBuildSpec, tag: string, serial: string[]) => {
-      const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
-      const kernel = join(dir, `${tag}-kernel8.img`);
+      const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, tag) });
+      const kernel = join(scratch.dir, `${tag}-kernel8.img`);
       const nonce = newNonce();
       await writeFile(kernel, patchConfigBlock(await readFile(built.bin!.path), { nonce }));
       const s = await QemuSession.start(spawner, QEMU, ['-M', 'raspi3b', '-nodefaults', '-display', 'none', ...serial, '-kernel', kernel]);
-      sessions.push(s);
+      scratch.sessions.push(s);
       try {
         await s.waitFor(/BOARDKIT result=\w+/, 5_000).catch(() => undefined); // silence is the expected outcome on the wrong port
       } finally {

@@ -3,11 +3,10 @@
  * oracle is the board's wiring: GPIO 10 is the active-low reset line, so the payload's low pulse
  * must produce a QMP RESET event; a payload that only claims to drive it produces none.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildPayload } from '../../src/payload/build-payload.js';
 import { newNonce, patchConfigBlock } from '../../src/payload/config-block.js';
@@ -18,31 +17,24 @@ import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { HIFIVE_UNLEASHED, sifiveUArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
 import { QemuSession } from './helpers/qemu-session.js';
+import { qemuScratch } from './helpers/scratch.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-riscv64';
 const missing = !(await spawner.which(QEMU)) || !(await spawner.which('riscv64-unknown-elf-gcc'));
 
 describe.skipIf(missing)('payload on QEMU sifive_u', () => {
-  let dir: string;
-  const sessions: QemuSession[] = [];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bk-payload-su-'));
-  });
-  afterAll(async () => {
-    for (const s of sessions) await s.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = qemuScratch('bk-payload-su-');
 
   async function boot(spec: PayloadBuildSpec, tag: string) {
-    const built = await buildPayload(spec, { spawner, outDir: join(dir, tag) });
+    const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, tag) });
     const nonce = newNonce();
-    const kernel = join(dir, `${tag}.elf`);
+    const kernel = join(scratch.dir, `${tag}.elf`);
     await writeFile(kernel, patchConfigBlock(await readFile(built.elf!.path), { nonce }));
-    const qmpSocket = join(dir, `${tag}.qmp`);
-    const serialFile = join(dir, `${tag}.serial`);
+    const qmpSocket = join(scratch.dir, `${tag}.qmp`);
+    const serialFile = join(scratch.dir, `${tag}.serial`);
     const s = await QemuSession.start(spawner, QEMU, sifiveUArgs({ kernel, qmpSocket, serialFile }), { serialFile });
-    sessions.push(s);
+    scratch.sessions.push(s);
     const qmp = await connectQmp(qmpSocket);
     let output: string;
     try {
