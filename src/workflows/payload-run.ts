@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { BoardRegistry } from '../boards/registry.js';
@@ -18,6 +18,7 @@ import { checkEthernetFrames } from '../payload/udp-report.js';
 import type { BootSpec } from '../console/boot-verifier.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
 import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
+import { stageEspDir } from './esp-dir.js';
 
 /** The NIC address QEMU gives the first virtio-net device; the payload reports from it. */
 const GUEST_MAC = '52:54:00:12:34:56';
@@ -137,9 +138,7 @@ export async function runPayload(
     let fatDir: string | undefined;
     // An EFI payload is BOOTX64.EFI on a FAT disk, except in netboot, where PXE serves the file itself.
     if (located.kind === 'efi' && !netboot) {
-      fatDir = join(work, 'esp');
-      await mkdir(join(fatDir, 'EFI', 'BOOT'), { recursive: true });
-      await writeFile(join(fatDir, 'EFI', 'BOOT', 'BOOTX64.EFI'), patched);
+      fatDir = await stageEspDir(join(work, 'esp'), patched);
       kernel = undefined;
     } else await writeFile(kernel, patched);
 

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BoardRegistry } from '../boards/registry.js';
@@ -17,6 +17,7 @@ import type { QemuNetdevSpec } from '../emulator/qemu-spec.js';
 import type { QmpConnector } from '../transports/qmp-link.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
 import type { Spawner } from '../transports/spawner.js';
+import { stageEspDir } from './esp-dir.js';
 
 /** The host-side edges a run needs, injected by the composition root (cli) or a test. */
 export interface RunEnvironment {
@@ -129,9 +130,7 @@ export async function runBoard(
   // A firmware that boots from a FAT disk (UEFI) gets the kernel as \EFI\BOOT\BOOTX64.EFI of a directory disk.
   let espDir: string | undefined;
   if (mode?.drive === 'fat-dir' && request.kernel && !request.fatDir) {
-    espDir = await mkdtemp(join(tmpdir(), 'boardkit-esp-'));
-    await mkdir(join(espDir, 'EFI', 'BOOT'), { recursive: true });
-    await copyFile(request.kernel, join(espDir, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+    espDir = await stageEspDir(await mkdtemp(join(tmpdir(), 'boardkit-esp-')), request.kernel);
   }
   const fatDir = request.fatDir ?? espDir;
   try {

@@ -12,6 +12,7 @@ import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { OVMF_CODE, OVMF_VARS, QEMU_AARCH64_VIRT, X86_KIOSK, aarch64VirtArgs, q35OvmfArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { qemuScratch } from './helpers/scratch.js';
+import { stageEspDir } from '../../src/workflows/esp-dir.js';
 
 const spawner = new NodeSpawner();
 const missing = !(await spawner.which('qemu-system-aarch64')) || !(await spawner.which('aarch64-linux-gnu-gcc'));
@@ -42,8 +43,7 @@ describe.skipIf(missing)('payload exit paths', () => {
     const spec: PayloadBuildSpec = { ...X86_KIOSK, drivers: [X86_KIOSK.drivers[0]!] };
     const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, 'efi') });
     const esp = join(scratch.dir, 'esp');
-    await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
-    await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce: newNonce(), poweroff: true }));
+    await stageEspDir(esp, patchConfigBlock(await readFile(built.efi!.path), { nonce: newNonce(), poweroff: true }));
     const vars = join(scratch.dir, 'vars.fd');
     await copyFile(OVMF_VARS, vars);
     const s = await QemuSession.start(spawner, 'qemu-system-x86_64', q35OvmfArgs({ esp, vars }));

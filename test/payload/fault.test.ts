@@ -17,6 +17,7 @@ import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { OVMF_CODE, OVMF_VARS, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, X86_KIOSK, aarch64VirtArgs, q35OvmfArgs, riscvVirtArgs } from './helpers/boards.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { qemuScratch } from './helpers/scratch.js';
+import { stageEspDir } from '../../src/workflows/esp-dir.js';
 
 const spawner = new NodeSpawner();
 const UNMAPPED = 0x100_0000_0000;
@@ -58,9 +59,8 @@ describe('payload fault vectors', () => {
     if (!(await spawner.which('qemu-system-x86_64')) || !(await spawner.which('lld-link')) || !existsSync(OVMF_CODE)) skip('q35/OVMF or clang/lld missing');
     const built = await buildPayload(X86_KIOSK, { spawner, outDir: join(scratch.dir, 'x86') });
     const esp = join(scratch.dir, 'esp');
-    await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
     const nonce = newNonce();
-    await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce, faultProbe: true }));
+    await stageEspDir(esp, patchConfigBlock(await readFile(built.efi!.path), { nonce, faultProbe: true }));
     const vars = join(scratch.dir, 'vars.fd');
     await copyFile(OVMF_VARS, vars);
     const s = await QemuSession.start(spawner, 'qemu-system-x86_64', q35OvmfArgs({ esp, vars }));

@@ -19,6 +19,7 @@ import { framebufferProven } from './helpers/oracles.js';
 import { connectQmp } from './helpers/qmp.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { qemuScratch } from './helpers/scratch.js';
+import { stageEspDir } from '../../src/workflows/esp-dir.js';
 
 const spawner = new NodeSpawner();
 const QEMU = 'qemu-system-x86_64';
@@ -31,8 +32,7 @@ describe.skipIf(missing)('payload on q35 + OVMF (UEFI)', () => {
     const built = await buildPayload(spec, { spawner, outDir: join(scratch.dir, tag) });
     const nonce = newNonce();
     const esp = join(scratch.dir, `${tag}-esp`);
-    await mkdir(join(esp, 'EFI', 'BOOT'), { recursive: true });
-    await writeFile(join(esp, 'EFI', 'BOOT', 'BOOTX64.EFI'), patchConfigBlock(await readFile(built.efi!.path), { nonce }));
+    await stageEspDir(esp, patchConfigBlock(await readFile(built.efi!.path), { nonce }));
     const vars = join(scratch.dir, `${tag}-vars.fd`);
     await copyFile(OVMF_VARS, vars);
     const qmpSocket = join(scratch.dir, `${tag}.qmp`);
