@@ -13,6 +13,7 @@ import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
 import { followJsonEvents } from '../helpers/json-events.js';
+import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js';
 
 /**
  * proxyDHCP on a shared lab LAN: dnsmasq (an independent DHCP server, in its own namespace) hands
@@ -29,22 +30,12 @@ const B = `bk-pxb-${process.pid}`;
 const TAP = `bkpt${process.pid % 100000}`;
 
 async function skipReason(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, tap devices)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  const common = netnsSkipReason();
+  if (common) return common;
   if (!(await spawner.which('dnsmasq'))) return 'dnsmasq (the independent address server) is not installed';
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'commands', 'netboot.js'))) return 'needs `npm run build` (the server runs as the built CLI inside the namespace)';
   return undefined;
 }
 const skip = await skipReason();
-
-function inNamespace(inner: Spawner, ns: string): Spawner {
-  const wrap = (tool: string, args: readonly string[]): [string, string[]] => (tool.startsWith('qemu-system-') ? ['ip', ['netns', 'exec', ns, tool, ...args]] : [tool, [...args]]);
-  return {
-    run: (tool, args, options) => inner.run(...wrap(tool, args), options),
-    spawn: (tool, args, options) => inner.spawn(...wrap(tool, args), options),
-    which: (tool) => inner.which(tool),
-  };
-}
 
 describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let dir: string;
@@ -54,7 +45,7 @@ describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? 
     dir = await mkdtemp(join(tmpdir(), 'boardkit-netns-proxy-'));
     registry = await loadBoards([join(ROOT, 'boards')]);
     await buildBoardPayload(registry, { board: 'x86-kiosk', outDir: join(dir, 'payload'), drivers: ['uart'] }, { spawner });
-    const ip = (...args: string[]) => spawner.run('ip', args, { timeoutMs: 10_000 }).then((r) => expect(r.exitCode, `ip ${args.join(' ')}: ${r.stderr.toString()}`).toBe(0));
+    const ip = ipRunner(spawner);
     await ip('netns', 'add', A);
     await ip('netns', 'add', B);
     for (const ns of [A, B]) await ip('-n', ns, 'link', 'set', 'lo', 'up');
@@ -91,7 +82,7 @@ describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? 
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('pxe');
 
-    const env = { spawner: inNamespace(spawner, A), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
+    const env = { spawner: qemuInNamespace(spawner, A), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
     const run = await runBoard(
       registry,
       {

@@ -14,6 +14,7 @@ import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
 import { followJsonEvents } from '../helpers/json-events.js';
+import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js';
 
 /**
  * The real-NIC route of DESIGN §6: `boardkit netboot serve --dhcp full --interface IF` on kernel
@@ -28,35 +29,7 @@ const spawner = new NodeSpawner();
 const NS = `bk-test-${process.pid}`;
 const TAP = `bktap${process.pid % 100000}`;
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, tap devices)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'commands', 'netboot.js'))) return 'needs `npm run build` (the server runs as the built CLI inside the namespace)';
-  return undefined;
-}
-const skip = skipReason();
-
-/** Runs QEMU (and only QEMU) inside the namespace; everything else as usual. */
-class NetnsSpawner implements Spawner {
-  constructor(
-    private readonly inner: Spawner,
-    private readonly ns: string,
-  ) {}
-  private wrap(tool: string, args: readonly string[]): [string, string[]] {
-    return tool.startsWith('qemu-system-') ? ['ip', ['netns', 'exec', this.ns, tool, ...args]] : [tool, [...args]];
-  }
-  run(tool: string, args: readonly string[], options?: Parameters<Spawner['run']>[2]) {
-    const [t, a] = this.wrap(tool, args);
-    return this.inner.run(t, a, options);
-  }
-  spawn(tool: string, args: readonly string[], options?: Parameters<Spawner['spawn']>[2]) {
-    const [t, a] = this.wrap(tool, args);
-    return this.inner.spawn(t, a, options);
-  }
-  which(tool: string) {
-    return this.inner.which(tool);
-  }
-}
+const skip = netnsSkipReason();
 
 describe('lab interface checks (pure)', () => {
   const lab = { name: 'tap0', ipv4: [{ address: '192.0.2.1', netmask: '255.255.255.0' }], loopback: false, defaultRoute: false };
@@ -85,7 +58,7 @@ describe.skipIf(skip !== undefined)(`netboot serve in a network namespace on a t
     dir = await mkdtemp(join(tmpdir(), 'boardkit-netns-'));
     registry = await loadBoards([join(ROOT, 'boards')]);
     await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', outDir: join(dir, 'payload'), drivers: ['uart', 'ethernet'] }, { spawner });
-    const ip = (...args: string[]) => spawner.run('ip', args, { timeoutMs: 10_000 }).then((r) => expect(r.exitCode, `ip ${args.join(' ')}: ${r.stderr.toString()}`).toBe(0));
+    const ip = ipRunner(spawner);
     await ip('netns', 'add', NS);
     await ip('-n', NS, 'link', 'set', 'lo', 'up');
     await ip('-n', NS, 'tuntap', 'add', 'dev', TAP, 'mode', 'tap');
@@ -111,7 +84,7 @@ describe.skipIf(skip !== undefined)(`netboot serve in a network namespace on a t
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('uboot-script');
 
-    const env = { spawner: new NetnsSpawner(spawner, NS), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
+    const env = { spawner: qemuInNamespace(spawner, NS), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
     const run = await runBoard(
       registry,
       {
