@@ -5,15 +5,13 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
-import { defaultCacheDir } from '../../src/core/cache-dir.js';
 import type { ChildHandle, Spawner } from '../../src/transports/spawner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
-import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
 import { followJsonEvents } from '../helpers/json-events.js';
 import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
  * proxyDHCP on a shared lab LAN: dnsmasq (an independent DHCP server, in its own namespace) hands
@@ -22,7 +20,6 @@ import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js'
  * x86-kiosk EFI payload the server patched. Topology, all inside namespaces the test creates:
  *   ns A: br0 192.0.2.1/24 ⟵ tap (QEMU) + veth ⟶ ns B: 192.0.2.2/24 (dnsmasq, pool .50–.60)
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const bin = join(ROOT, 'bin', 'boardkit.js');
 const spawner = new NodeSpawner();
 const A = `bk-pxa-${process.pid}`;
@@ -82,7 +79,7 @@ describe.skipIf(skip !== undefined)(`proxyDHCP beside dnsmasq, OVMF PXE${skip ? 
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('pxe');
 
-    const env = { spawner: qemuInNamespace(spawner, A), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
+    const env = { ...nodeRunEnvironment(), spawner: qemuInNamespace(spawner, A) };
     const run = await runBoard(
       registry,
       {

@@ -5,16 +5,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
-import { defaultCacheDir } from '../../src/core/cache-dir.js';
 import { planLabInterface } from '../../src/netboot/lab-interface.js';
 import type { ChildHandle, Spawner } from '../../src/transports/spawner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { openNodeSerialLink } from '../../src/transports/node/open-serial-link.js';
-import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { runBoard } from '../../src/workflows/run-board.js';
 import { followJsonEvents } from '../helpers/json-events.js';
 import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
  * The real-NIC route of DESIGN §6: `boardkit netboot serve --dhcp full --interface IF` on kernel
@@ -23,7 +21,6 @@ import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js'
  * script and the payload, and the payload reports the nonce the server patched in. No traffic
  * leaves the namespace; every process is stopped by PID; the namespace is deleted afterwards.
  */
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const bin = join(ROOT, 'bin', 'boardkit.js');
 const spawner = new NodeSpawner();
 const NS = `bk-test-${process.pid}`;
@@ -84,7 +81,7 @@ describe.skipIf(skip !== undefined)(`netboot serve in a network namespace on a t
     const serving = events().find((e) => e.type === 'serving')!;
     expect(serving.flow).toBe('uboot-script');
 
-    const env = { spawner: qemuInNamespace(spawner, NS), connectQmp: connectQmpSocket, openLink: openNodeSerialLink, cacheDir: defaultCacheDir(), manifestDir: join(ROOT, 'firmware-manifests') };
+    const env = { ...nodeRunEnvironment(), spawner: qemuInNamespace(spawner, NS) };
     const run = await runBoard(
       registry,
       {
