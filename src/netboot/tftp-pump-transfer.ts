@@ -5,7 +5,6 @@
  * into the same `transfer-done` / `transfer-abort` / `transfer-error` events a TypeScript
  * `Transfer` emits. The pump keeps the sender's rules (see transports/tftp-pump.ts).
  */
-import type { DatagramAddress } from '../transports/datagram-link.js';
 import type { TftpPump, TftpPumpResult, TftpPumpRun } from '../transports/tftp-pump.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { BlockSource, TftpOutcome } from '../protocols/tftp/sender.js';
@@ -104,9 +103,5 @@ export class PumpTransfer {
   async stop(_outcome?: TftpOutcome, _errorToPeer?: string): Promise<void> {
     this.run?.abort();
     await this.finished;
-  }
-
-  get client(): DatagramAddress {
-    return this.info.client;
   }
 }

@@ -255,7 +255,7 @@ export class TftpServer {
       size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
       origin,
     };
-    const pump = source && o.network.tftpPump;
+    const pump = o.network.tftpPump;
     if (pump && source && pumpSource(source) && neg.windowsize <= pump.maxWindowsize) {
       if (this.closed) {
         closeSource(source);

@@ -181,9 +181,9 @@ static void arm(pump_t *p) {
 
 static void finish(pump_t *p, int status) { p->status = status; }
 
-/* Packets [first, first + count) of the window as one UDP GSO send; 0 (sent, or lost like any
+/* The window's packets from `first` on, `total` bytes, as one UDP GSO send; 0 (sent, or lost like any
  * datagram), or -1 when this kernel or device cannot segment (the caller falls back). */
-static int send_gso(pump_t *p, unsigned first, unsigned count, size_t total) {
+static int send_gso(pump_t *p, unsigned first, size_t total) {
   uint16_t seg = (uint16_t)(4 + p->blksize);
   union {
     char buf[CMSG_SPACE(sizeof(uint16_t))];
@@ -197,7 +197,6 @@ static int send_gso(pump_t *p, unsigned first, unsigned count, size_t total) {
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
   memcpy(CMSG_DATA(c), &seg, sizeof seg);
-  (void)count;
   for (;;) {
     if (sendmsg(p->sock, &m, 0) >= 0) return 0;
     if (errno == EINTR) continue;
@@ -243,7 +242,7 @@ static int send_window(pump_t *p, uint64_t from, int retransmit) {
     unsigned count = n - done < per ? n - done : per;
     size_t total = 0;
     for (unsigned i = done; i < done + count; i++) total += p->iovs[i].iov_len;
-    if (send_gso(p, done, count, total) < 0) {
+    if (send_gso(p, done, total) < 0) {
       p->gso = 0; /* not supported here: plain sendmmsg from now on */
       break;
     }
@@ -441,15 +440,13 @@ static void wake_worker(worker_t *w) {
   (void)!write(w->wake, &one, sizeof one);
 }
 
-/* Sends the first packet (OACK or window 1); returns 1 if that already ended the transfer. */
-static int pump_begin(pump_t *p) {
+/* Sends the first packet (OACK or window 1); a failure sets `status`, and the timer pass ends it. */
+static void pump_begin(pump_t *p) {
   p->deadline_ns = now_ns() + p->deadline_ms * 1000000ull;
   if (p->awaiting_oack) {
     send_to(p, p->oack, p->oack_len, (struct sockaddr *)&p->peer, p->peer_len);
     arm(p);
-    return 0;
-  }
-  return send_window(p, 1, 0) < 0;
+  } else send_window(p, 1, 0);
 }
 
 /* Abort, deadline and retransmit timer; returns 1 when the transfer has ended. */
@@ -542,7 +539,7 @@ static void *worker_main(void *arg) {
           epoll_ctl(w->ep, EPOLL_CTL_ADD, q->sock, &ev);
           q->next = w->live;
           w->live = q;
-          pump_begin(q); /* a failure sets status; the timer pass ends it */
+          pump_begin(q);
         }
         continue; /* aborts are seen by the timer pass */
       }
