@@ -44,6 +44,9 @@ describe('boardkit netboot serve', () => {
       writeFileSync(join(dir, 'kernel.img'), 'KERNEL v2 (rebuilt)');
       r = await spawner.run('curl', ['-sS', '--max-time', '10', url], { timeoutMs: 10_000 });
       expect(r.stdout.toString()).toBe('KERNEL v2 (rebuilt)');
+      // curl is done once it has sent the final ACK; the server knows only when it has read it.
+      const dones = () => out.split('\n').filter((l) => l.includes('"transfer-done"')).length;
+      while (dones() < 2 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGINT');
       const exit = await child.exited;
       expect(exit.exitCode).toBe(0);

@@ -449,9 +449,16 @@ static void pump_begin(pump_t *p) {
   } else send_window(p, 1, 0);
 }
 
+static int pump_readable(pump_t *p);
+
 /* Abort, deadline and retransmit timer; returns 1 when the transfer has ended. */
 static int pump_check(pump_t *p, uint64_t now) {
   if (atomic_load(&p->abort_req)) {
+    /* What the peer sent before the abort counts: a final ACK already queued completes the
+     * transfer instead of it ending as "server closing". */
+    for (int i = 0; i < 64 && p->status < 0; i++)
+      if (pump_readable(p) < 0) break;
+    if (p->status >= 0) return 1;
     send_error(p, 0, "server is shutting down", (struct sockaddr *)&p->peer, p->peer_len);
     set_message(p, "server closing");
     finish(p, OUT_PROTOCOL);
@@ -467,13 +474,14 @@ static int pump_check(pump_t *p, uint64_t now) {
   return 0;
 }
 
-/* One datagram off a readable socket (level-triggered: more wait for the next epoll_wait). */
+/* One datagram off a readable socket (level-triggered: more wait for the next epoll_wait);
+ * 1 when it ended the transfer, 0 when not, -1 when there was none. */
 static int pump_readable(pump_t *p) {
   uint8_t buf[2048];
   struct sockaddr_storage from;
   socklen_t from_len = sizeof from;
   ssize_t n = recvfrom(p->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-  if (n < 0) return 0;
+  if (n < 0) return -1;
   return on_datagram(p, buf, (size_t)n, &from, from_len);
 }
 
