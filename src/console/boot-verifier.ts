@@ -37,12 +37,34 @@ export interface FailureSpec {
   after?: string;
 }
 
+/**
+ * When a run is over. Failure patterns stay armed until then: a boot that faults after its last
+ * marker fails.
+ */
+export interface BootEnd {
+  /** A final line to wait for after the last marker (e.g. a test's `result=` line). */
+  pattern?: PatternSource;
+  /** Time allowed for `pattern` after the last marker, in ms (hardware; the multiplier applies). Default 30 000. */
+  timeoutMs?: number;
+  /**
+   * After the end (the final line, or the last marker), keep listening this long (ms, wall time on
+   * the session's clock, not multiplied) so a fault or panic right after it still fails the boot.
+   */
+  settleMs?: number;
+}
+
 export interface BootSpec {
   markers: BootMarker[];
   expectedSets?: ExpectedSet[];
   failures: FailureSpec[];
-  /** Report line prefix; default 'BOARDKIT'. Set to '' to disable report parsing. */
+  /**
+   * Report line prefix; default 'BOARDKIT'. Set to '' to disable report parsing. With a prefix,
+   * a report that began (`PREFIX stage=payload`) is only over at its `PREFIX result=` line: the
+   * verifier waits for it after the last marker, and `result=fail`, any `status=fail` and a
+   * `fault` fail the boot.
+   */
   reportPrefix?: string;
+  end?: BootEnd;
 }
 
 export interface VerifyBootOptions {
@@ -62,9 +84,14 @@ export interface VerifyBootOptions {
    * after a reset), or an offset from `session.position`.
    */
   from?: 'start' | 'end' | number;
+  /**
+   * Wait this long (ms) for the first byte before the first stage's timer starts (a real board is
+   * powered on by hand after the port opens). Default: the first stage's timer starts at once.
+   */
+  powerOnTimeoutMs?: number;
 }
 
-export type BootFailureKind = 'marker-timeout' | 'failure-pattern' | 'report-fail' | 'fault' | 'link-lost' | 'expected-missing' | 'aborted';
+export type BootFailureKind = 'marker-timeout' | 'failure-pattern' | 'report-fail' | 'fault' | 'link-lost' | 'expected-missing' | 'no-output' | 'run-timeout' | 'aborted';
 
 export interface BootFailure {
   kind: BootFailureKind;
@@ -97,7 +124,14 @@ export interface BootResult {
   missing: Record<string, string[]>;
   tail: string[];
   durationMs: number;
+  /** Whether anything at all arrived on the console during verification. */
+  received: boolean;
+  /** The end condition that was applied after the last marker (for the verdict's list of checks). */
+  end: { resultLine: boolean; pattern?: string; settleMs: number };
 }
+
+/** A pattern nothing matches (control bytes never reach the text): waiting on it is a timed listen. */
+const NEVER = '\\x00\\x01\\x02 boardkit-never';
 
 /** Validates a spec up front (all patterns bounded, stage names known); throws the first problem. */
 export function checkBootSpec(spec: BootSpec): void {
@@ -112,6 +146,7 @@ export function checkBootSpec(spec: BootSpec): void {
     for (const i of s.items) compilePattern(i.pattern);
     if (s.before && !stages.has(s.before)) throw new BoardkitError('E_BOOT_SPEC', 'input', `expected set '${s.name}' refers to unknown stage '${s.before}'`);
   }
+  if (spec.end?.pattern !== undefined) compilePattern(spec.end.pattern);
 }
 
 /**
@@ -135,6 +170,9 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
   const reports: ReportLine[] = [];
   const disposables: Disposable[] = [];
   const prefix = spec.reportPrefix ?? DEFAULT_REPORT_PREFIX;
+  const settleMs = spec.end?.settleMs ?? 0;
+  /** Set once a report has begun (a `stage=payload` line): then its `result=` line ends the run. */
+  let resultLine = false;
   const seen: Record<string, string[]> = {};
   const missing: Record<string, Set<string>> = {};
   let current = spec.markers[0]!.stage;
@@ -161,9 +199,12 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
       const fault = `${prefix} fault`;
       reportKinds.set(reportFail, 'report-fail');
       reportKinds.set(fault, 'fault');
+      const resultFail = `${prefix} result=fail`;
+      reportKinds.set(resultFail, 'report-fail');
       armFailures(
         [
           { name: reportFail, pattern: `${p}(?:[^\\n]{0,512}[ \\t])?status=fail(?=\\s|$)` },
+          { name: resultFail, pattern: `${p}(?:[^\\n]{0,512}[ \\t])?result=fail(?=\\s|$)` },
           { name: fault, pattern: `${p}[ \\t]{0,4}fault(?=\\s|$)` },
         ],
         origin,
@@ -186,7 +227,17 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
       );
     }
 
-    for (const marker of spec.markers) {
+    if (options.powerOnTimeoutMs !== undefined && session.position <= origin) {
+      // A real board: its first stage's timer starts at its first byte, not when the port opened.
+      try {
+        await session.cursor(origin).expect(/[\s\S]/, { timeoutMs: options.powerOnTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      } catch (err) {
+        if (err instanceof BoardkitError && err.code === 'E_TIMEOUT') {
+          fail({ kind: 'no-output', subject: session.description, message: `nothing was received on ${session.description} within ${options.powerOnTimeoutMs} ms of opening it (is the board powered on, its console wired to this port, and the baud rate right?)` });
+        } else classify(err, spec.markers[0]!, options.powerOnTimeoutMs);
+      }
+    }
+    for (const marker of failure ? [] : spec.markers) {
       current = marker.stage;
       if (failure) break;
       const timeoutMs = Math.round(marker.timeoutMs * multiplier);
@@ -206,14 +257,58 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
         break;
       }
     }
+    if (!failure) await untilEnd();
   } finally {
     for (const d of disposables) d.dispose();
+  }
+
+  /**
+   * After the last marker the run is not over: a started report runs to its `result=` line, a
+   * spec's final line is awaited, then a settle window follows. Failure patterns stay armed
+   * throughout (a fault, a panic or a `status=fail` after the last marker fails the boot).
+   */
+  async function untilEnd(): Promise<void> {
+    const last = spec.markers[spec.markers.length - 1]!;
+    const finals: BootMarker[] = [];
+    const endTimeout = spec.end?.timeoutMs ?? 30_000;
+    if (spec.end?.pattern !== undefined) finals.push({ stage: 'end', pattern: spec.end.pattern, timeoutMs: endTimeout });
+    if (prefix) {
+      // Whole lines from the origin: a report began (stage=payload) and has not ended yet (result=).
+      const head = `(?:^|[\\s\\]>:])${literalPattern(prefix)}[ \\t](?:[^\\n]{0,512}[ \\t])?`;
+      const text = session.textBetween(origin);
+      resultLine = new RegExp(`${head}stage=payload(?=\\s|$)`, 'm').test(text);
+      if (resultLine && new RegExp(`${head}result=`, 'm').test(text.slice(0, Math.max(0, cursor.position - origin)))) resultLine = false;
+    }
+    if (resultLine) finals.push({ stage: 'result', pattern: `${literalPattern(prefix)}[ \\t](?:[^\\n]{0,512}[ \\t])?result=`, timeoutMs: Math.max(endTimeout, last.timeoutMs) });
+    for (const f of finals) {
+      if (failure) return;
+      current = f.stage;
+      const timeoutMs = Math.round(f.timeoutMs * multiplier);
+      try {
+        const m = await cursor.expect(f.pattern, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+        if (f.stage === 'end') timeline.push({ stage: 'end', atMs: since(m.at), line: m.line });
+      } catch (err) {
+        classify(err, f, timeoutMs);
+        return;
+      }
+    }
+    if (settleMs > 0 && !failure) {
+      current = finals.length ? finals[finals.length - 1]!.stage : last.stage;
+      try {
+        await cursor.expect(NEVER, { timeoutMs: settleMs, ...(options.signal ? { signal: options.signal } : {}) });
+      } catch (err) {
+        if (!(err instanceof BoardkitError && err.code === 'E_TIMEOUT')) classify(err, { stage: current, pattern: NEVER, timeoutMs: settleMs }, settleMs);
+      }
+    }
   }
 
   function classify(err: unknown, marker: BootMarker, timeoutMs: number): void {
     if (failure) return;
     const e = err instanceof BoardkitError ? err : undefined;
-    if (e?.code === 'E_TIMEOUT') {
+    const reason: unknown = options.signal?.aborted ? options.signal.reason : undefined;
+    if (reason instanceof Error && reason.name === 'TimeoutError') {
+      fail({ kind: 'run-timeout', subject: marker.stage, message: `the run's time limit ran out after ${since(clock.now())} ms while waiting for ${describeWait(marker)}` });
+    } else if (e?.code === 'E_TIMEOUT') {
       fail({ kind: 'marker-timeout', subject: String(marker.pattern), message: `stage '${marker.stage}' not reached: /${String(marker.pattern instanceof RegExp ? marker.pattern.source : marker.pattern)}/ not seen within ${timeoutMs} ms` });
     } else if (e?.code === 'E_LINK_LOST') {
       fail({ kind: 'link-lost', subject: session.description, message: e.message });
@@ -229,8 +324,15 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
             : `failure pattern '${f?.name}' seen while waiting for stage '${marker.stage}': ${line}`;
       fail({ kind, subject: kind === 'failure-pattern' ? (f?.name ?? 'failure') : line, message, ...(f ? { line: f.line, at: f.at } : {}) });
     } else {
-      fail({ kind: 'aborted', subject: marker.stage, message: err instanceof Error ? err.message : String(err) });
+      const why = err instanceof Error ? err.message : String(err);
+      fail({ kind: 'aborted', subject: marker.stage, message: `stopped (${why}) after ${since(clock.now())} ms while waiting for ${describeWait(marker)}` });
     }
+  }
+
+  function describeWait(marker: BootMarker): string {
+    if (marker.pattern === NEVER) return `the console to stay clean for ${settleMs} ms after stage '${marker.stage}'`;
+    const src = marker.pattern instanceof RegExp ? marker.pattern.source : String(marker.pattern);
+    return `stage '${marker.stage}' (/${src}/)`;
   }
 
   const missingOut: Record<string, string[]> = {};
@@ -244,5 +346,7 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
     missing: missingOut,
     tail: session.tail(options.tailLines ?? 30),
     durationMs: since(clock.now()),
+    received: session.position > origin,
+    end: { resultLine, ...(spec.end?.pattern !== undefined ? { pattern: String(spec.end.pattern instanceof RegExp ? spec.end.pattern.source : spec.end.pattern) } : {}), settleMs },
   };
 }

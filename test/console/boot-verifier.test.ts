@@ -128,3 +128,121 @@ describe('verifyBoot start position', () => {
     expect((await later).failure?.kind).toBe('marker-timeout');
   });
 });
+
+describe('verifyBoot: failure patterns stay armed until the run ends', () => {
+  const KERNEL: BootSpec = {
+    markers: [
+      { stage: 'firmware', pattern: 'OpenSBI v\\d', timeoutMs: 2000 },
+      { stage: 'payload', pattern: 'BOARDKIT stage=payload', timeoutMs: 3000 },
+    ],
+    failures: [{ name: 'linux-panic', pattern: 'Kernel panic - not syncing' }],
+    end: { settleMs: 1000 },
+  };
+
+  it('a fault 300 ms after the last marker fails the boot (settle window)', async () => {
+    const { link, clock, session } = setup();
+    const run = verifyBoot(session, KERNEL);
+    link.feed('OpenSBI v1.3\r\nhello\r\n');
+    await tick();
+    clock.advance(300);
+    link.feed('BOARDKIT stage=payload board=x nonce=1\r\n');
+    await tick();
+    clock.advance(300);
+    link.feed('BOARDKIT fault pc=0x80200010 addr=0x0 cause=0xd\r\n');
+    await tick();
+    clock.advance(2000);
+    const r = await run;
+    expect(r.ok).toBe(false);
+    expect(r.failure?.kind).toBe('fault');
+    expect(r.failure?.line).toContain('cause=0xd');
+  });
+
+  it('a started report runs to its result= line: result=fail and status=fail after the last marker fail', async () => {
+    for (const lines of ['BOARDKIT driver=storage status=fail detail=x\r\nBOARDKIT result=fail\r\n', 'BOARDKIT result=fail\r\n']) {
+      const { link, clock, session } = setup();
+      const run = verifyBoot(session, { ...KERNEL, end: { settleMs: 0 } });
+      link.feed('OpenSBI v1.3\r\nBOARDKIT stage=payload board=x nonce=1\r\n');
+      await tick();
+      clock.advance(5000); // long after the last marker: the report has not ended, so the run has not
+      link.feed(lines);
+      await tick();
+      const r = await run;
+      expect(r.ok, lines).toBe(false);
+      expect(r.failure?.kind).toBe('report-fail');
+      expect(r.end.resultLine).toBe(true);
+    }
+  });
+
+  it('a report without its result= line fails at the end timeout, naming what it waited for', async () => {
+    const { link, clock, session } = setup();
+    const run = verifyBoot(session, { ...KERNEL, end: { settleMs: 0, timeoutMs: 4000 } });
+    link.feed('OpenSBI v1.3\r\nBOARDKIT stage=payload board=x nonce=1\r\n');
+    await tick();
+    clock.advance(4001);
+    const r = await run;
+    expect(r.failure?.kind).toBe('marker-timeout');
+    expect(r.failure?.stage).toBe('result');
+  });
+
+  it('a panic line among the payload output fails at once', async () => {
+    const { link, clock, session } = setup();
+    const run = verifyBoot(session, KERNEL);
+    link.feed('OpenSBI v1.3\r\nBOARDKIT stage=payload board=x nonce=1\r\nBOARDKIT driver=uart status=ok\r\n');
+    await tick();
+    clock.advance(100);
+    link.feed('Kernel panic - not syncing: VFS\r\n');
+    await tick();
+    const r = await run;
+    expect(r.failure?.kind).toBe('failure-pattern');
+    expect(r.failure?.subject).toBe('linux-panic');
+    expect(r.failure?.atMs).toBe(100);
+  });
+
+  it('a clean boot passes once the settle window is over, and says which end applied', async () => {
+    const { link, clock, session } = setup();
+    let settled = false;
+    const run = verifyBoot(session, KERNEL).then((r) => ((settled = true), r));
+    link.feed('OpenSBI v1.3\r\nBOARDKIT stage=payload board=x nonce=1\r\nBOARDKIT result=pass\r\n');
+    for (let i = 0; i < 5; i++) await tick();
+    clock.advance(999);
+    await tick();
+    expect(settled).toBe(false);
+    clock.advance(2);
+    const r = await run;
+    expect(r.ok).toBe(true);
+    expect(r.end).toEqual({ resultLine: true, settleMs: 1000 }); // the report had begun: its result= line ended it
+  });
+
+  it('the first stage timer starts at the first byte; silence is reported as no output', async () => {
+    const { link, clock, session } = setup();
+    const run = verifyBoot(session, KERNEL, { powerOnTimeoutMs: 60_000 });
+    clock.advance(30_000); // longer than the first stage's 2 s: the board is not powered yet
+    await tick();
+    link.feed('OpenSBI v1.3\r\nBOARDKIT stage=payload\r\nBOARDKIT result=pass\r\n');
+    for (let i = 0; i < 5; i++) await tick();
+    clock.advance(1000);
+    const ok = await run;
+    expect(ok.ok).toBe(true);
+
+    const s2 = setup();
+    const silent = verifyBoot(s2.session, KERNEL, { powerOnTimeoutMs: 5000 });
+    s2.clock.advance(5001);
+    const r = await silent;
+    expect(r.failure?.kind).toBe('no-output');
+    expect(r.received).toBe(false);
+    expect(r.failure?.message).toContain('nothing was received');
+  });
+
+  it('a run time limit names the stage it was waiting for and how long it waited', async () => {
+    const { link, clock, session } = setup();
+    const ac = new AbortController();
+    const run = verifyBoot(session, KERNEL, { signal: ac.signal });
+    link.feed('OpenSBI v1.3\r\n');
+    await tick();
+    clock.advance(700);
+    ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    const r = await run;
+    expect(r.failure?.kind).toBe('run-timeout');
+    expect(r.failure?.message).toMatch(/time limit ran out after 700 ms while waiting for stage 'payload' \(\/BOARDKIT stage=payload\/\)/);
+  });
+});
