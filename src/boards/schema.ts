@@ -235,6 +235,11 @@ const verify = z.strictObject({
   failures: z.array(failure).default([]),
   /** Prefix of the reference payload's report lines. */
   reportPrefix: z.string().default('BOARDKIT'),
+  /**
+   * After the last marker (or the report's `result=` line), keep listening this long (ms) with the
+   * failure patterns armed: a fault or panic right after the last marker still fails the boot.
+   */
+  settleMs: z.number().int().nonnegative().max(600_000).default(1000),
 });
 
 export const boardProfileSchema = z.strictObject({

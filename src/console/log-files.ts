@@ -26,12 +26,29 @@ export function describeEvent(e: ConsoleEvent): string | undefined {
   }
 }
 
+/**
+ * Ends the stream; rejects with the first error it had (a write error never goes unhandled: an
+ * 'error' event without a listener would end the process with a stack trace).
+ */
 function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return new Promise<void>((resolve, reject) => {
+    const failed = (stream as WriteStream & { boardkitError?: Error }).boardkitError;
+    if (failed) return reject(failed);
+    stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+  });
+}
+
+function openLogStream(path: string): WriteStream {
+  const stream = createWriteStream(path, { flags: 'a' });
+  stream.on('error', (err) => {
+    const s = stream as WriteStream & { boardkitError?: Error };
+    s.boardkitError ??= err;
+  });
+  return stream;
 }
 
 export function openRawLogFile(path: string): ConsoleLogFile {
-  const stream = createWriteStream(path, { flags: 'a' });
+  const stream = openLogStream(path);
   let atLineStart = true;
   return {
     path,
@@ -53,7 +70,7 @@ export function openRawLogFile(path: string): ConsoleLogFile {
 }
 
 export function openTimestampedLogFile(path: string, options: { name?: string } = {}): ConsoleLogFile {
-  const stream = createWriteStream(path, { flags: 'a' });
+  const stream = openLogStream(path);
   const lines = new LineAssembler();
   const prefix = (wall: number): string => `[${options.name ? `${options.name} ` : ''}${formatClockTime(wall)}] `;
   return {

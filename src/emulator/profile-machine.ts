@@ -1,5 +1,8 @@
-import type { BoardProfile, DriverKind, EmulationMode, EmulationModeSpec } from '../boards/schema.js';
-import { BoardkitError, UsageError } from '../core/errors.js';
+import { emulationMode } from '../boards/plan.js';
+import type { BoardProfile, DriverKind, EmulationMode } from '../boards/schema.js';
+import { UsageError } from '../core/errors.js';
+// The recipe lookup and its error live with the rest of a board's plan.
+export { EmulationUnavailableError, emulationMode, markersForMode } from '../boards/plan.js';
 import type { QemuDriveSpec, QemuMachineSpec, QemuNetdevSpec, QemuSerialSlot } from './qemu-spec.js';
 
 /** What a run brings besides the profile. */
@@ -18,26 +21,6 @@ export interface MachineInputs {
   /** A network backend for the ethernet controller (dgram link or a tap). */
   netdev?: QemuNetdevSpec;
   gdbPort?: number;
-}
-
-export class EmulationUnavailableError extends BoardkitError {
-  constructor(message: string, hint: string) {
-    super('E_NO_EMULATION', 'usage', message, { hint });
-  }
-}
-
-/** The profile's recipe for a mode, or a usage error naming the modes it has. */
-export function emulationMode(profile: BoardProfile, mode: EmulationMode): EmulationModeSpec {
-  const emu = profile.emulation;
-  if (!emu) {
-    throw new EmulationUnavailableError(`board '${profile.id}' has no emulation recipe (no QEMU machine models it)`, 'use verify-boot against the real board\'s serial port, or pick an emulated board (`boardkit boards list` shows the QEMU column)');
-  }
-  const spec = emu.modes[mode];
-  if (!spec) {
-    const have = Object.entries(emu.modes).filter(([, v]) => v).map(([k]) => k);
-    throw new EmulationUnavailableError(`board '${profile.id}' cannot be emulated in mode '${mode}'`, `modes this board has: ${have.join(', ')}`);
-  }
-  return spec;
 }
 
 /**
@@ -132,14 +115,4 @@ export function machineFromProfile(profile: BoardProfile, inputs: MachineInputs)
   if (kernel) spec.kernel = kernel;
   if (inputs.gdbPort !== undefined) spec.gdbPort = inputs.gdbPort;
   return spec;
-}
-
-/** The boot stages a mode expects, in order, with their markers from the profile. */
-export function markersForMode(profile: BoardProfile, mode: EmulationMode) {
-  const spec = emulationMode(profile, mode);
-  return spec.markers.map((stage) => {
-    const m = profile.verify.markers.find((x) => x.stage === stage);
-    if (!m) throw new UsageError(`profile '${profile.id}' has no marker for stage '${stage}'`);
-    return m;
-  });
 }

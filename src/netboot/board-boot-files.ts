@@ -12,12 +12,14 @@
  *   need, e.g. `enable_uart=1`), and the payload as the kernel config.txt names. DHCP adds option 43
  *   "Raspberry Pi Boot". The Pi asks for `<serial>/NAME` first: `stripPiSerialPrefix` serves those.
  */
+import { netbootFlow, type NetbootFlow } from '../boards/plan.js';
 import type { BoardProfile } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
 import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import { netbootPayloadImage, netbootScript } from './uboot-script.js';
 
-export type NetbootFlow = 'uboot-script' | 'pxe' | 'rpi-firmware';
+export type { NetbootFlow } from '../boards/plan.js';
+export { netbootFlow };
 
 export interface BoardBootFiles {
   flow: NetbootFlow;
@@ -42,19 +44,6 @@ export interface BoardBootFilesOptions {
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const PE_MAGIC = [0x4d, 0x5a]; // "MZ" (PE/COFF, UEFI 2.10 §2.1.1)
-
-/** The flow a profile's netboot section describes, or a usage error saying why none fits. */
-export function netbootFlow(profile: BoardProfile): NetbootFlow {
-  const nb = profile.netboot;
-  if (!nb) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
-  const vc = nb.vendorClass ?? '';
-  if (profile.bootProtocol === 'rpi-firmware') return 'rpi-firmware';
-  if (vc.startsWith('U-Boot')) return 'uboot-script';
-  if (vc.startsWith('PXEClient') && nb.protocols.includes('pxe')) return 'pxe';
-  throw new UsageError(`board '${profile.id}' netboots through '${nb.bootFile}' (vendor class ${vc || 'unset'}), a firmware chain boardkit cannot generate yet`, {
-    hint: 'serve the firmware files yourself: `boardkit netboot serve --root DIR`',
-  });
-}
 
 /** The files and DHCP rule that netboot `payload` on this board. */
 export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: BoardBootFilesOptions = {}): BoardBootFiles {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BoardRegistry } from '../boards/registry.js';
+import { resolveBoard, type BoardRef } from '../boards/plan.js';
 import type { ProgressSink } from '../core/progress.js';
 import { buildBoardPayload } from './payload-build.js';
 import { runPayload, type PayloadRunReport } from './payload-run.js';
@@ -27,12 +27,12 @@ export interface DemoReport {
  * TFTP servers (when the board's profile can netboot under emulation).
  */
 export async function runDemo(
-  registry: BoardRegistry,
+  board: BoardRef,
   request: { board: string; outDir: string; windowsize?: number },
   env: NetbootEnvironment,
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<DemoReport> {
-  const profile = registry.get(request.board).profile;
+  const profile = resolveBoard(board, request.board);
   const steps: DemoStep[] = [];
   const step = async <T>(name: string, fn: () => Promise<T>, judge: (v: T) => { ok: boolean; summary: string; report?: RunReport | PayloadRunReport }) => {
     options.progress?.({ source: 'demo', type: 'step', message: name });
@@ -44,13 +44,13 @@ export async function runDemo(
   };
   const modes = profile.emulation?.modes ?? {};
   if (modes['firmware-only'])
-    await step('firmware chain boots', () => runBoard(registry, { board: profile.id, mode: 'firmware-only' }, env, options), (r) => ({
+    await step('firmware chain boots', () => runBoard(profile, { board: profile.id, mode: 'firmware-only' }, env, options), (r) => ({
       ok: r.ok,
       summary: r.boot.timeline.map((s) => `${s.stage} ${s.atMs} ms`).join(', ') || (r.boot.failure?.message ?? ''),
       report: r,
     }));
   const out = join(request.outDir, `payload-${profile.id}`);
-  const built = await step('payload builds for the driver set', () => buildBoardPayload(registry, { board: profile.id, outDir: out }, env, options), (b) => ({
+  const built = await step('payload builds for the driver set', () => buildBoardPayload(profile, { board: profile.id, outDir: out }, env, options), (b) => ({
     ok: true,
     summary: `${b.manifest.spec.drivers.map((d) => d.kind).join(', ')} in ${out}`,
   }));
@@ -59,8 +59,8 @@ export async function runDemo(
     summary: `${r.oracles.filter((o) => o.ok).length}/${r.oracles.length} oracles agree${r.ok ? '' : `: ${r.oracles.filter((o) => !o.ok).map((o) => `${o.driver} ${o.detail}`).join('; ') || r.boot.failure?.message}`}`,
     report: r,
   });
-  if (built && modes.kernel) await step('payload boots; every driver proven by a host oracle', () => runPayload(registry, { board: profile.id, kernel: out }, env, options), judgeRun);
+  if (built && modes.kernel) await step('payload boots; every driver proven by a host oracle', () => runPayload(profile, { board: profile.id, kernel: out }, env, options), judgeRun);
   if (built && modes.netboot && profile.netboot)
-    await step(`payload netboots via boardkit DHCP+TFTP (windowsize ${request.windowsize ?? 16})`, () => runPayload(registry, { board: profile.id, kernel: out, netboot: true, windowsize: request.windowsize ?? 16 }, env, options), judgeRun);
+    await step(`payload netboots via boardkit DHCP+TFTP (windowsize ${request.windowsize ?? 16})`, () => runPayload(profile, { board: profile.id, kernel: out, netboot: true, windowsize: request.windowsize ?? 16 }, env, options), judgeRun);
   return { board: profile.id, ok: steps.every((s) => s.ok), steps };
 }

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { BoardRegistry } from '../boards/registry.js';
-import { UsageError } from '../core/errors.js';
+import { checkEmulatedNetboot, resolveBoard, type BoardRef } from '../boards/plan.js';
 import type { ProgressSink } from '../core/progress.js';
-import { boardBootFiles, netbootFlow } from '../netboot/board-boot-files.js';
+import { boardBootFiles } from '../netboot/board-boot-files.js';
 import { staticFiles } from '../netboot/generated-files.js';
 import { LabNetwork } from '../netboot/lab-network.js';
 import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
+import { checkInputFile, checkOutputFile } from './output-paths.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
 
 /** A frame link to a QEMU `-netdev dgram` backend on loopback: we bind hostPort, QEMU guestPort. */
@@ -47,14 +47,12 @@ export interface NetbootReport extends RunReport {
  * generated boot script plus the payload image, for UEFI PXE the payload itself as the boot file.
  * Then the boot is verified on the console like any other run.
  */
-export async function runNetboot(registry: BoardRegistry, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
-  const profile = registry.get(request.board).profile;
+export async function runNetboot(board: BoardRef, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
+  const profile = resolveBoard(board, request.board);
   // Usage errors before reading anything.
-  if (netbootFlow(profile) === 'rpi-firmware' || !profile.emulation?.modes.netboot) {
-    throw new UsageError(`board '${profile.id}' cannot be netbooted under emulation (no emulated firmware chain fetches its boot files)`, {
-      hint: `serve a real board instead: boardkit netboot serve --board ${profile.id} --payload DIR --interface IF`,
-    });
-  }
+  checkEmulatedNetboot(profile);
+  if (!request.payloadBytes) await checkInputFile(request.kernel, 'kernel');
+  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
   const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
   const boot = boardBootFiles(profile, payload, {
     payloadName: basename(request.kernel).replace(/\.[^.]*$/, ''),
@@ -78,7 +76,7 @@ export async function runNetboot(registry: BoardRegistry, request: NetbootReques
   try {
     const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, tftpBlksize: _bs, ...rest } = request;
     const report = await runBoard(
-      registry,
+      profile,
       {
         ...rest,
         mode: 'netboot',

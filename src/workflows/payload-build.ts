@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { BoardRegistry } from '../boards/registry.js';
+import { resolveBoard, type BoardRef } from '../boards/plan.js';
 import type { DriverKind } from '../boards/schema.js';
 import type { ProgressSink } from '../core/progress.js';
 import { buildPayload, type PayloadBuildResult } from '../payload/build-payload.js';
@@ -17,12 +17,12 @@ export interface PayloadBuildRequest {
 
 /** Builds the reference payload for a board's driver set, from its profile, with the cross toolchain. */
 export async function buildBoardPayload(
-  registry: BoardRegistry,
+  board: BoardRef,
   request: PayloadBuildRequest,
   env: { spawner: Spawner },
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<PayloadBuildResult> {
-  const profile = registry.get(request.board).profile;
+  const profile = resolveBoard(board, request.board);
   const spec = payloadSpecFor(profile, request.drivers, request.testOnlyFakeOk ? { testOnlyFakeOk: true } : {});
   return buildPayload(spec, { spawner: env.spawner, outDir: resolve(request.outDir), ...(options.progress ? { progress: options.progress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 }

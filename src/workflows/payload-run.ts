@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { BoardRegistry } from '../boards/registry.js';
+import { checkEmulatedNetboot, resolveBoard, type BoardRef, type VerificationPlan } from '../boards/plan.js';
 import type { BoardProfile, DriverKind } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
-import type { PayloadManifest } from '../payload/build-payload.js';
+import { checkPayloadBoard, describePayload, payloadFile } from '../payload/payload-dir.js';
 import { newNonce, patchConfigBlock } from '../payload/config-block.js';
 import { checkStorageReport, createFixtureDisk, randomDiskSignature } from '../payload/disk-signature.js';
 import { comparePattern } from '../payload/fb-pattern.js';
@@ -19,6 +19,7 @@ import type { BootSpec } from '../console/boot-verifier.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
 import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
 import { stageEspDir } from './esp-dir.js';
+import { checkOutputFile } from './output-paths.js';
 
 /** The NIC address QEMU gives the first virtio-net device; the payload reports from it. */
 const GUEST_MAC = '52:54:00:12:34:56';
@@ -64,34 +65,6 @@ export interface PayloadRunReport extends RunReport {
   netboot?: NetbootReport['netboot'];
 }
 
-interface LocatedPayload {
-  file: string;
-  kind: 'elf' | 'bin' | 'efi';
-  manifest?: PayloadManifest;
-}
-
-/** Finds the file to boot and the payload.json beside it (the driver set it was built with). */
-async function locatePayload(path: string, profile: BoardProfile, netboot: boolean): Promise<LocatedPayload> {
-  const isDir = (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-  const dir = isDir ? path : dirname(path);
-  const manifestPath = join(dir, 'payload.json');
-  const manifest = existsSync(manifestPath) ? (JSON.parse(await readFile(manifestPath, 'utf8')) as PayloadManifest) : undefined;
-  if (manifest && manifest.board !== profile.id) {
-    throw new UsageError(`${manifestPath} was built for '${manifest.board}', not '${profile.id}'`, { hint: `boardkit payload build --board ${profile.id}` });
-  }
-  if (!isDir) {
-    const kind = path.endsWith('.efi') || path.endsWith('.EFI') ? 'efi' : path.endsWith('.elf') ? 'elf' : 'bin';
-    return { file: path, kind, ...(manifest ? { manifest } : {}) };
-  }
-  if (!manifest) throw new UsageError(`${path} has no payload.json`, { hint: 'pass the payload file, or a directory written by `boardkit payload build`' });
-  // Flat images where a loader expects them: U-Boot netboot (wrapped for bootm), and firmware that loads kernel8.img.
-  const wantBin = netboot || profile.bootProtocol === 'rpi-firmware';
-  const pick = manifest.files.efi ? 'efi' : wantBin ? 'bin' : 'elf';
-  const f = manifest.files[pick];
-  if (!f) throw new UsageError(`${manifestPath} lists no ${pick} file`);
-  return { file: join(dir, f.name), kind: pick, manifest };
-}
-
 function kindsOf(spec: PayloadBuildSpec | undefined, requested: readonly DriverKind[] | undefined): DriverKind[] {
   if (requested) return [...requested];
   return spec ? spec.drivers.map((d) => d.kind) : ['uart'];
@@ -105,14 +78,19 @@ function kindsOf(spec: PayloadBuildSpec | undefined, requested: readonly DriverK
  * pattern), GPIO (an effect the host causes or observes, as the profile says).
  */
 export async function runPayload(
-  registry: BoardRegistry,
+  board: BoardRef,
   request: PayloadRunRequest,
   env: NetbootEnvironment,
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<PayloadRunReport> {
-  const profile = registry.get(request.board).profile;
+  const profile = resolveBoard(board, request.board);
   const netboot = request.netboot ?? false;
-  const located = await locatePayload(request.kernel, profile, netboot);
+  if (netboot) checkEmulatedNetboot(profile);
+  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
+  const described = await describePayload(request.kernel);
+  checkPayloadBoard(described, profile);
+  // Flat images where a loader expects them: U-Boot netboot (wrapped for bootm), and firmware that loads kernel8.img.
+  const located = { ...payloadFile(described, netboot || profile.bootProtocol === 'rpi-firmware' ? 'flat' : 'elf'), ...(described.manifest ? { manifest: described.manifest } : {}) };
   const kinds = kindsOf(located.manifest?.spec, request.drivers);
   // Validates the set against the board (unsupported drivers are a usage error naming why).
   const spec = payloadSpecFor(profile, kinds);
@@ -151,7 +129,7 @@ export async function runPayload(
     }
 
     const frames: Uint8Array[] = [];
-    const expectedSets: BootSpec['expectedSets'] = [
+    const expectedSets: VerificationPlan['expectedSets'] = [
       { name: 'drivers', items: kinds.map((k) => ({ name: k, pattern: `BOARDKIT driver=${k} status=ok` })), before: 'result' },
     ];
     let consoleText = '';
@@ -202,7 +180,7 @@ export async function runPayload(
     let run: RunReport;
     if (netboot) {
       run = await runNetboot(
-        registry,
+        profile,
         {
           ...common,
           kernel: kernel!,
@@ -222,7 +200,7 @@ export async function runPayload(
       link?.onFrame((f) => frames.push(f.slice()));
       try {
         run = await runBoard(
-          registry,
+          profile,
           {
             ...common,
             mode: 'kernel',

@@ -1,23 +1,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BoardRegistry } from '../boards/registry.js';
+import { planEmulatedBoot, resolveBoard, verificationPlan, type BoardRef, type VerificationPlan } from '../boards/plan.js';
 import type { BoardProfile, DriverKind, EmulationMode } from '../boards/schema.js';
 import { resolveArtifact } from '../artifacts/resolve-artifact.js';
-import { loadManifests } from '../artifacts/manifest-loader.js';
+import { loadManifests, type ManifestSet } from '../artifacts/manifest-loader.js';
 import { BoardkitError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
 import { ConsoleSession } from '../console/console-session.js';
 import { parseReportLine } from '../console/report-line.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
-import { machineFromProfile, markersForMode } from '../emulator/profile-machine.js';
+import { machineFromProfile } from '../emulator/profile-machine.js';
 import { startQemu, type RunningQemu } from '../emulator/qemu-runner.js';
 import type { QemuNetdevSpec } from '../emulator/qemu-spec.js';
 import type { QmpConnector } from '../transports/qmp-link.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
 import type { Spawner } from '../transports/spawner.js';
 import { stageEspDir } from './esp-dir.js';
+import { checkInputFile, checkOutputFile } from './output-paths.js';
 
 /** The host-side edges a run needs, injected by the composition root (cli) or a test. */
 export interface RunEnvironment {
@@ -26,6 +27,8 @@ export interface RunEnvironment {
   openLink: (path: string, options?: SerialLinkOptions) => Promise<SerialLink>;
   cacheDir: string;
   manifestDir: string;
+  /** The firmware manifests, when the caller has loaded them already (else read from manifestDir once). */
+  manifests?: ManifestSet;
 }
 
 export interface RunBoardRequest {
@@ -43,9 +46,13 @@ export interface RunBoardRequest {
   /** Timestamped console log written here. */
   logFile?: string;
   /** Extra boot-spec items (e.g. the payload's expected driver reports). */
-  expectedSets?: BootSpec['expectedSets'];
+  expectedSets?: VerificationPlan['expectedSets'];
   /** Stages after the mode's own (e.g. the payload's `result=` line). */
-  extraMarkers?: BootSpec['markers'];
+  extraMarkers?: VerificationPlan['markers'];
+  /** A final line to wait for after the last marker (failure patterns stay armed until it). */
+  until?: string;
+  /** Listen this long (ms) after the end with failure patterns armed (default: the profile's verify.settleMs). */
+  settleMs?: number;
   /** Called once the machine runs and the console is attached (host-side oracles hook in here). */
   whileRunning?: (ctx: { vm: RunningQemu; console: ConsoleSession; profile: BoardProfile; signal: AbortSignal }) => Promise<void>;
 }
@@ -89,13 +96,8 @@ function completeLines(boot: BootResult, text: string, prefix: string): BootResu
 }
 
 /** The boot spec of a mode: its stage markers, the profile's failure patterns that can arm in it. */
-export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expectedSets: BootSpec['expectedSets'] = [], extraMarkers: BootSpec['markers'] = []): BootSpec {
-  const markers = [...markersForMode(profile, mode).map((m) => ({ stage: m.stage, pattern: m.pattern, timeoutMs: m.timeoutMs })), ...extraMarkers];
-  const stages = new Set(markers.map((m) => m.stage));
-  const failures = profile.verify.failures
-    .filter((f) => f.after === undefined || stages.has(f.after))
-    .map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) }));
-  return { markers, failures, expectedSets, reportPrefix: profile.verify.reportPrefix };
+export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expectedSets: VerificationPlan['expectedSets'] = [], extraMarkers: VerificationPlan['markers'] = []): BootSpec {
+  return planEmulatedBoot(profile, mode, { expectedSets, extraMarkers }).verification;
 }
 
 /**
@@ -104,32 +106,36 @@ export function bootSpecFor(profile: BoardProfile, mode: EmulationMode, expected
  * the CPUs run. Returns the verification result; throws only for usage and infrastructure faults.
  */
 export async function runBoard(
-  registry: BoardRegistry,
+  board: BoardRef,
   request: RunBoardRequest,
   env: RunEnvironment,
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<RunReport> {
   const progress = options.progress ?? noProgress;
   const started = performance.now();
-  const profile = registry.get(request.board).profile;
-  const spec0 = bootSpecFor(profile, request.mode, request.expectedSets, request.extraMarkers);
+  const profile = resolveBoard(board, request.board);
+  const plan = planEmulatedBoot(profile, request.mode, {
+    ...(request.expectedSets ? { expectedSets: request.expectedSets } : {}),
+    ...(request.extraMarkers ? { extraMarkers: request.extraMarkers } : {}),
+    ...(request.until !== undefined ? { endPattern: request.until } : {}),
+    ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
+  });
+  const spec0: BootSpec = plan.verification;
+  // Inputs and outputs are checked before anything starts (no QEMU, no temp dir to leave behind).
+  if (request.kernel) await checkInputFile(request.kernel, 'kernel');
+  if (request.image) await checkInputFile(request.image, 'disk image', 'give the path of an existing disk image');
+  if (request.fatDir) await checkInputFile(request.fatDir, 'directory');
+  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
 
   progress({ source: 'run', type: 'start', message: `resolving firmware for ${profile.id} (${request.mode})` });
-  const manifests = loadManifests(env.manifestDir);
+  const manifests = env.manifests ?? loadManifests(env.manifestDir);
   const paths = new Map<string, string>();
-  const emu = profile.emulation;
-  const mode = emu?.modes[request.mode];
-  const ids = new Set<string>([
-    ...(mode?.bios && mode.bios !== 'none' && mode.bios !== '@payload' ? [mode.bios] : []),
-    ...(mode?.kernel && mode.kernel !== '@payload' ? [mode.kernel] : []),
-    ...(mode?.pflash ?? []),
-    ...(emu?.quirks ?? []).flatMap((q) => (q.kind === 'writable-vars-copy' ? [q.artifact] : [])),
-  ]);
-  for (const id of ids) paths.set(id, await resolveArtifact(id, { cacheDir: env.cacheDir, manifests }));
+  const mode = plan.emulation;
+  for (const id of plan.artifactIds) paths.set(id, await resolveArtifact(id, { cacheDir: env.cacheDir, manifests }));
 
   // A firmware that boots from a FAT disk (UEFI) gets the kernel as \EFI\BOOT\BOOTX64.EFI of a directory disk.
   let espDir: string | undefined;
-  if (mode?.drive === 'fat-dir' && request.kernel && !request.fatDir) {
+  if (mode.drive === 'fat-dir' && request.kernel && !request.fatDir) {
     espDir = await stageEspDir(await mkdtemp(join(tmpdir(), 'boardkit-esp-')), request.kernel);
   }
   const fatDir = request.fatDir ?? espDir;

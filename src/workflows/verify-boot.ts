@@ -1,11 +1,10 @@
-import type { BoardRegistry } from '../boards/registry.js';
-import type { BoardProfile } from '../boards/schema.js';
-import { UsageError } from '../core/errors.js';
+import { hardwareStages, resolveBoard, verificationPlan, type BoardRef } from '../boards/plan.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
 import { ConsoleSession } from '../console/console-session.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
+import { checkOutputFile } from './output-paths.js';
 
 export interface VerifyBootRequest {
   board: string;
@@ -17,6 +16,12 @@ export interface VerifyBootRequest {
   timeoutMs?: number;
   /** Multiplies the profile's hardware timeouts (default 1: a real board). */
   timeoutMultiplier?: number;
+  /** How long to wait for the first byte (the board being powered on) before the first stage's timer starts. Default 60 s. */
+  powerOnTimeoutMs?: number;
+  /** A final line to wait for after the last marker (failure patterns stay armed until it). */
+  until?: string;
+  /** Listen this long (ms) after the end with failure patterns armed (default: the profile's verify.settleMs). */
+  settleMs?: number;
   logFile?: string;
 }
 
@@ -28,38 +33,24 @@ export interface VerifyBootReport {
   boot: BootResult;
 }
 
-/** The stages a real board shows on its console: boot-chain order, those with markers. */
-export function hardwareStages(profile: BoardProfile): string[] {
-  const withMarkers = new Set(profile.verify.markers.map((m) => m.stage));
-  return profile.bootChain.map((s) => s.stage).filter((s) => withMarkers.has(s));
-}
-
-export function hardwareBootSpec(profile: BoardProfile, stages: readonly string[]): BootSpec {
-  const markers = stages.map((stage) => {
-    const m = profile.verify.markers.find((x) => x.stage === stage);
-    if (!m) throw new UsageError(`board '${profile.id}' has no marker for stage '${stage}'`, { hint: `stages with markers: ${profile.verify.markers.map((x) => x.stage).join(', ')}` });
-    return { stage, pattern: m.pattern, timeoutMs: m.timeoutMs };
-  });
-  const failures = profile.verify.failures
-    .filter((f) => f.after === undefined || stages.includes(f.after))
-    .map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) }));
-  return { markers, failures, reportPrefix: profile.verify.reportPrefix };
-}
-
 /**
  * Verifies a boot on any serial console (a real board, a pty, a TCP console): opens the port first
  * (so nothing is lost), then waits for the profile's markers while the user powers the board on.
  */
 export async function verifyBootOnPort(
-  registry: BoardRegistry,
+  board: BoardRef,
   request: VerifyBootRequest,
   openLink: (path: string, options?: SerialLinkOptions) => Promise<SerialLink>,
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<VerifyBootReport> {
   const progress = options.progress ?? noProgress;
-  const profile = registry.get(request.board).profile;
+  const profile = resolveBoard(board, request.board);
   const stages = request.stages?.length ? [...request.stages] : hardwareStages(profile);
-  const spec = hardwareBootSpec(profile, stages);
+  const spec: BootSpec = verificationPlan(profile, stages, {
+    ...(request.until !== undefined ? { endPattern: request.until } : {}),
+    ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
+  });
+  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
   const signals = [options.signal, request.timeoutMs !== undefined ? AbortSignal.timeout(request.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
   const link = await openLink(request.port, { baudRate: request.baud ?? profile.console.baud });
   let log: ConsoleLogFile | undefined;
@@ -70,7 +61,7 @@ export async function verifyBootOnPort(
       session.subscribe(log);
     }
     progress({ source: 'verify-boot', type: 'start', message: `listening on ${request.port}; expecting ${stages.join(' -> ')} (power the board on now)` });
-    const boot = await verifyBoot(session, spec, { signal: AbortSignal.any(signals), timeoutMultiplier: request.timeoutMultiplier ?? 1 });
+    const boot = await verifyBoot(session, spec, { signal: AbortSignal.any(signals), timeoutMultiplier: request.timeoutMultiplier ?? 1, powerOnTimeoutMs: request.powerOnTimeoutMs ?? 60_000 });
     return { ok: boot.ok, board: profile.id, port: request.port, stages, boot };
   } finally {
     await link.close().catch(() => {});

@@ -36,7 +36,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .conflicts('firmware-only', ['kernel', 'image', 'netboot'])
       .conflicts('netboot', 'image')
       .check((a) => {
-        if (!a['firmware-only'] && !a.kernel && !a.image) throw new Error('say what to boot: --firmware-only, --kernel FILE or --image FILE');
+        if (!a['firmware-only'] && !a.kernel && !a.image) throw new UsageError('say what to boot: --firmware-only, --kernel FILE or --image FILE', { hint: 'e.g. boardkit run -b qemu-riscv64-virt --firmware-only' });
         return true;
       })
       .example('$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console')
@@ -59,6 +59,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       import('./payload.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
+    // The board is resolved once here; the workflows take the profile.
+    const profile = registry.get(argv.board).profile;
     const env = {
       spawner: new transports.NodeSpawner(),
       connectQmp: transports.connectQmpSocket,
@@ -90,9 +92,9 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         (progress) => {
           const opts = { signal: abort.signal, progress };
           if (referencePayload && (mode === 'kernel' || mode === 'netboot'))
-            return workflows.runPayload(registry, { ...common, ...tftp, kernel: argv.kernel!, netboot: mode === 'netboot', ...(drivers ? { drivers } : {}) }, env, opts);
-          if (mode === 'netboot') return workflows.runNetboot(registry, { ...common, ...tftp, kernel: argv.kernel! }, env, opts);
-          return workflows.runBoard(registry, { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) }, env, opts);
+            return workflows.runPayload(profile, { ...common, ...tftp, kernel: argv.kernel!, netboot: mode === 'netboot', ...(drivers ? { drivers } : {}) }, env, opts);
+          if (mode === 'netboot') return workflows.runNetboot(profile, { ...common, ...tftp, kernel: argv.kernel! }, env, opts);
+          return workflows.runBoard(profile, { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) }, env, opts);
         },
         { lines: (e) => e.type !== 'stage' },
       );
@@ -106,15 +108,12 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
 };
 
 async function loadRunWorkflows() {
-  const [{ runBoard }, { runNetboot }, { runPayload }, { existsSync, statSync }, { dirname, join }] = await Promise.all([
+  const [{ runBoard }, { runNetboot }, { runPayload }, { hasPayloadManifest }] = await Promise.all([
     import('../../workflows/run-board.js'),
     import('../../workflows/netboot-run.js'),
     import('../../workflows/payload-run.js'),
-    import('node:fs'),
-    import('node:path'),
+    import('../../payload/payload-dir.js'),
   ]);
-  /** A `payload build` output: a directory with payload.json, or a file beside one. */
-  const hasPayloadManifest = (kernel: string) => existsSync(join(existsSync(kernel) && statSync(kernel).isDirectory() ? kernel : dirname(kernel), 'payload.json'));
   return { runBoard, runNetboot, runPayload, hasPayloadManifest };
 }
 

@@ -1,0 +1,162 @@
+import { BoardkitError, UsageError } from '../core/errors.js';
+import { BoardRegistry } from './registry.js';
+import type { BoardProfile, EmulationMode, EmulationModeSpec } from './schema.js';
+
+/**
+ * One derivation of what a board's profile means for a run: which emulation recipe applies, which
+ * firmware artefacts it needs, which stages the console must show and what fails the boot, and how
+ * the board netboots. Every room (emulator, netboot, workflows, and the image, flash and HIL rooms
+ * to come) takes these facts from here instead of working them out again. Pure: profile data in,
+ * plain values out; no board is named.
+ */
+
+/** A board as callers hold it: a registry plus the id in the request, or the resolved profile. */
+export type BoardRef = BoardRegistry | BoardProfile;
+
+/** The profile a `BoardRef` stands for: a registry is looked up by `id` (once per command). */
+export function resolveBoard(ref: BoardRef, id: string): BoardProfile {
+  return ref instanceof BoardRegistry ? ref.get(id).profile : ref;
+}
+
+export class EmulationUnavailableError extends BoardkitError {
+  constructor(message: string, hint: string) {
+    super('E_NO_EMULATION', 'usage', message, { hint });
+  }
+}
+
+/** The profile's recipe for a mode, or a usage error naming the modes it has. */
+export function emulationMode(profile: BoardProfile, mode: EmulationMode): EmulationModeSpec {
+  const emu = profile.emulation;
+  if (!emu) {
+    throw new EmulationUnavailableError(`board '${profile.id}' has no emulation recipe (no QEMU machine models it)`, 'use verify-boot against the real board\'s serial port, or pick an emulated board (`boardkit boards list` shows the QEMU column)');
+  }
+  const spec = emu.modes[mode];
+  if (!spec) {
+    const have = Object.entries(emu.modes).filter(([, v]) => v).map(([k]) => k);
+    throw new EmulationUnavailableError(`board '${profile.id}' cannot be emulated in mode '${mode}'`, `modes this board has: ${have.join(', ')}`);
+  }
+  return spec;
+}
+
+/** The firmware artefact ids a mode boots with (bios, kernel, pflash, a writable VARS copy). */
+export function artifactIdsForMode(profile: BoardProfile, mode: EmulationMode): string[] {
+  const spec = emulationMode(profile, mode);
+  const ids = new Set<string>([
+    ...(spec.bios && spec.bios !== 'none' && spec.bios !== '@payload' ? [spec.bios] : []),
+    ...(spec.kernel && spec.kernel !== '@payload' ? [spec.kernel] : []),
+    ...(spec.pflash ?? []),
+    ...(profile.emulation?.quirks ?? []).flatMap((q) => (q.kind === 'writable-vars-copy' ? [q.artifact] : [])),
+  ]);
+  return [...ids];
+}
+
+export interface StageMarker {
+  stage: string;
+  pattern: string;
+  /** For real hardware; a multiplier applies under emulation. */
+  timeoutMs: number;
+}
+
+export interface FailurePlan {
+  name: string;
+  pattern: string;
+  after?: string;
+}
+
+/** What the console must show and what fails the boot: the shape `console/verifyBoot` takes. */
+export interface VerificationPlan {
+  markers: StageMarker[];
+  failures: FailurePlan[];
+  reportPrefix: string;
+  expectedSets?: Array<{ name: string; items: Array<{ name: string; pattern: string }>; before?: string }>;
+  end: { settleMs: number; pattern?: string; timeoutMs?: number };
+}
+
+export interface VerificationExtras {
+  /** Stages after the profile's own (e.g. the reference payload's `result=` line). */
+  extraMarkers?: readonly StageMarker[];
+  expectedSets?: VerificationPlan['expectedSets'];
+  /** A final line the run waits for after the last marker (e.g. `--until REGEX`). */
+  endPattern?: string;
+  /** Overrides the profile's settle window after the end (ms). */
+  settleMs?: number;
+}
+
+function markerFor(profile: BoardProfile, stage: string): StageMarker {
+  const m = profile.verify.markers.find((x) => x.stage === stage);
+  if (!m) throw new UsageError(`board '${profile.id}' has no marker for stage '${stage}'`, { hint: `stages with markers: ${profile.verify.markers.map((x) => x.stage).join(', ')}` });
+  return { stage, pattern: m.pattern, timeoutMs: m.timeoutMs };
+}
+
+/** The boot stages a mode expects, in order, with their markers from the profile. */
+export function markersForMode(profile: BoardProfile, mode: EmulationMode): StageMarker[] {
+  return emulationMode(profile, mode).markers.map((stage) => markerFor(profile, stage));
+}
+
+/** The stages a real board shows on its console: boot-chain order, those with markers. */
+export function hardwareStages(profile: BoardProfile): string[] {
+  const withMarkers = new Set(profile.verify.markers.map((m) => m.stage));
+  return profile.bootChain.map((s) => s.stage).filter((s) => withMarkers.has(s));
+}
+
+/** Markers for the given stages, the profile's failure patterns that can arm among them, the end condition. */
+export function verificationPlan(profile: BoardProfile, stages: readonly string[], extras: VerificationExtras = {}): VerificationPlan {
+  const markers = [...stages.map((s) => markerFor(profile, s)), ...(extras.extraMarkers ?? [])];
+  const names = new Set(markers.map((m) => m.stage));
+  const failures = profile.verify.failures
+    .filter((f) => f.after === undefined || names.has(f.after))
+    .map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) }));
+  return {
+    markers,
+    failures,
+    reportPrefix: profile.verify.reportPrefix,
+    ...(extras.expectedSets ? { expectedSets: extras.expectedSets } : {}),
+    end: { settleMs: extras.settleMs ?? profile.verify.settleMs, ...(extras.endPattern !== undefined ? { pattern: extras.endPattern } : {}) },
+  };
+}
+
+export type NetbootFlow = 'uboot-script' | 'pxe' | 'rpi-firmware';
+
+/** The flow a profile's netboot section describes, or a usage error saying why none fits. */
+export function netbootFlow(profile: BoardProfile): NetbootFlow {
+  const nb = profile.netboot;
+  if (!nb) throw new UsageError(`board '${profile.id}' has no netboot section`, { hint: 'boards with netboot: `boardkit boards list --json` (netboot field)' });
+  const vc = nb.vendorClass ?? '';
+  if (profile.bootProtocol === 'rpi-firmware') return 'rpi-firmware';
+  if (vc.startsWith('U-Boot')) return 'uboot-script';
+  if (vc.startsWith('PXEClient') && nb.protocols.includes('pxe')) return 'pxe';
+  throw new UsageError(`board '${profile.id}' netboots through '${nb.bootFile}' (vendor class ${vc || 'unset'}), a firmware chain boardkit cannot generate yet`, {
+    hint: 'serve the firmware files yourself: `boardkit netboot serve --root DIR`',
+  });
+}
+
+/** Whether an emulated firmware chain can netboot this board, or a usage error saying why not. */
+export function checkEmulatedNetboot(profile: BoardProfile): NetbootFlow {
+  const flow = netbootFlow(profile);
+  if (flow === 'rpi-firmware' || !profile.emulation?.modes.netboot) {
+    throw new UsageError(`board '${profile.id}' cannot be netbooted under emulation (no emulated firmware chain fetches its boot files)`, {
+      hint: `serve a real board instead: boardkit netboot serve --board ${profile.id} --payload DIR --interface IF`,
+    });
+  }
+  return flow;
+}
+
+/** Everything an emulated run of one mode needs from the profile. */
+export interface EmulatedBootPlan {
+  profile: BoardProfile;
+  mode: EmulationMode;
+  emulation: EmulationModeSpec;
+  artifactIds: string[];
+  verification: VerificationPlan;
+}
+
+export function planEmulatedBoot(profile: BoardProfile, mode: EmulationMode, extras: VerificationExtras = {}): EmulatedBootPlan {
+  const emulation = emulationMode(profile, mode);
+  return {
+    profile,
+    mode,
+    emulation,
+    artifactIds: artifactIdsForMode(profile, mode),
+    verification: verificationPlan(profile, emulation.markers, extras),
+  };
+}
