@@ -24,12 +24,17 @@ export class EmulationUnavailableError extends BoardkitError {
   }
 }
 
+/** The profile's emulation recipe, or a usage error saying that no QEMU machine models the board. */
+export function requireEmulation(profile: BoardProfile): NonNullable<BoardProfile['emulation']> {
+  if (!profile.emulation) {
+    throw new EmulationUnavailableError(`board '${profile.id}' cannot be emulated: its profile has no emulation recipe (no QEMU machine models it)`, 'use verify-boot against the real board\'s serial port, or pick an emulated board (`boardkit boards list` shows the QEMU column)');
+  }
+  return profile.emulation;
+}
+
 /** The profile's recipe for a mode, or a usage error naming the modes it has. */
 export function emulationMode(profile: BoardProfile, mode: EmulationMode): EmulationModeSpec {
-  const emu = profile.emulation;
-  if (!emu) {
-    throw new EmulationUnavailableError(`board '${profile.id}' has no emulation recipe (no QEMU machine models it)`, 'use verify-boot against the real board\'s serial port, or pick an emulated board (`boardkit boards list` shows the QEMU column)');
-  }
+  const emu = requireEmulation(profile);
   const spec = emu.modes[mode];
   if (!spec) {
     const have = Object.entries(emu.modes).filter(([, v]) => v).map(([k]) => k);

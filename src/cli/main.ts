@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { asBoardkitError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { installInterrupts } from './interrupt.js';
 import { errorJson, renderError, stdOutput } from './output.js';
 
 /**
@@ -42,11 +43,18 @@ export async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageErrorFromYargs(msg);
     });
+  const started = performance.now();
+  const interrupts = installInterrupts((sig) => {
+    stdOutput.err(`boardkit: ${sig} again: exiting now`);
+    process.exit(EXIT.interrupted);
+  });
   try {
     await parser.parseAsync();
     exitCode = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    if (err instanceof UsageErrorFromYargs) {
+    if (interrupts.received) {
+      exitCode = EXIT.interrupted;
+    } else if (err instanceof UsageErrorFromYargs) {
       stdOutput.err(`${err.message}\nRun 'boardkit --help' (or '<command> --help') for usage and examples.`);
       exitCode = EXIT.usage;
     } else {
@@ -55,9 +63,21 @@ export async function main(argv: string[]): Promise<number> {
       else stdOutput.err(renderError(e));
       exitCode = exitCodeFor(e.kind);
     }
+  } finally {
+    interrupts.dispose();
+  }
+  if (interrupts.received) {
+    // One code and one line for every interrupted command; what it started is stopped by now.
+    const words = argv.filter((a) => !a.startsWith('-'));
+    const command = words.slice(0, GROUP_COMMANDS.has(words[0] ?? '') ? 2 : 1).join(' ');
+    stdOutput.err(`boardkit: interrupted by ${interrupts.received} after ${((performance.now() - started) / 1000).toFixed(1)} s in '${command}'; everything it started has been stopped`);
+    exitCode = EXIT.interrupted;
   }
   process.exitCode = exitCode;
   return exitCode;
 }
 
 class UsageErrorFromYargs extends Error {}
+
+/** Commands whose first argument is a subcommand (`boards list`, `netboot serve`). */
+const GROUP_COMMANDS = new Set(['boards', 'firmware', 'netboot', 'payload']);

@@ -17,6 +17,8 @@ import type { PayloadBuildSpec } from '../payload/spec.js';
 import { checkEthernetFrames } from '../payload/udp-report.js';
 import type { BootSpec } from '../console/boot-verifier.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
+import { ORACLES_NOT_RUN } from './verdict.js';
+import { encodePpm } from './run-dir.js';
 import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
 import { stageEspDir } from './esp-dir.js';
 import { checkOutputFile } from './output-paths.js';
@@ -40,6 +42,8 @@ export interface PayloadRunRequest {
   netLoss?: number;
   timeoutMs?: number;
   logFile?: string;
+  /** Where the console log and the screendump are kept (must exist). */
+  runDir?: string;
   gdbPort?: number;
   /** Patch this nonce instead of a fresh one (tests of the stale-nonce check). */
   nonce?: Uint8Array;
@@ -174,6 +178,7 @@ export async function runPayload(
       whileRunning,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.logFile ? { logFile: request.logFile } : {}),
+      ...(request.runDir ? { runDir: request.runDir } : {}),
       ...(request.gdbPort !== undefined ? { gdbPort: request.gdbPort } : {}),
       drivers: kinds,
     };
@@ -267,7 +272,12 @@ export async function runPayload(
         }
       });
     const consoleOk = run.ok;
-    return { ...run, nonce: nonceHex(nonce), drivers: kinds, oracles, consoleOk, ok: consoleOk && oracles.every((o) => o.ok) };
+    if (screen && request.runDir) await writeFile(join(request.runDir, 'screendump.ppm'), encodePpm(screen));
+    const checks = [
+      ...run.checks.filter((c) => c !== ORACLES_NOT_RUN),
+      ...oracles.map((o) => ({ name: `${o.driver} oracle (${o.oracle})`, status: o.ok ? ('passed' as const) : ('failed' as const), detail: o.detail })),
+    ];
+    return { ...run, checks, nonce: nonceHex(nonce), drivers: kinds, oracles, consoleOk, ok: consoleOk && oracles.every((o) => o.ok) };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

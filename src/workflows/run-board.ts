@@ -18,6 +18,7 @@ import type { QmpConnector } from '../transports/qmp-link.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
 import type { Spawner } from '../transports/spawner.js';
 import { stageEspDir } from './esp-dir.js';
+import { consoleChecks, ORACLES_NOT_RUN, type VerdictCheck } from './verdict.js';
 import { checkInputFile, checkOutputFile } from './output-paths.js';
 
 /** The host-side edges a run needs, injected by the composition root (cli) or a test. */
@@ -43,8 +44,10 @@ export interface RunBoardRequest {
   /** Overall cap for the whole run (ms); the per-stage timeouts of the profile apply inside it. */
   timeoutMs?: number;
   gdbPort?: number;
-  /** Timestamped console log written here. */
+  /** Timestamped console log written here (default with `runDir`: `<runDir>/console.log`). */
   logFile?: string;
+  /** Where this run keeps what a user reads afterwards (console log, screendumps); must exist. */
+  runDir?: string;
   /** Extra boot-spec items (e.g. the payload's expected driver reports). */
   expectedSets?: VerificationPlan['expectedSets'];
   /** Stages after the mode's own (e.g. the payload's `result=` line). */
@@ -59,6 +62,10 @@ export interface RunBoardRequest {
 
 export interface RunReport {
   ok: boolean;
+  /** Every check the verdict rests on, and those that did not apply. */
+  checks: VerdictCheck[];
+  /** The console log of this run, when one was written. */
+  logFile?: string;
   board: string;
   mode: EmulationMode;
   accel: 'kvm' | 'tcg';
@@ -125,7 +132,8 @@ export async function runBoard(
   if (request.kernel) await checkInputFile(request.kernel, 'kernel');
   if (request.image) await checkInputFile(request.image, 'disk image', 'give the path of an existing disk image');
   if (request.fatDir) await checkInputFile(request.fatDir, 'directory');
-  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
+  const logFile = request.logFile ?? (request.runDir ? join(request.runDir, 'console.log') : undefined);
+  if (logFile) await checkOutputFile(logFile, 'console log');
 
   progress({ source: 'run', type: 'start', message: `resolving firmware for ${profile.id} (${request.mode})` });
   const manifests = env.manifests ?? loadManifests(env.manifestDir);
@@ -177,8 +185,8 @@ export async function runBoard(
       throw new InfrastructureError(`cannot open the emulated console ${vm.consolePath}`, { cause: err });
     }
     const session = ConsoleSession.attach(link);
-    if (request.logFile) {
-      log = openTimestampedLogFile(request.logFile, { name: profile.id });
+    if (logFile) {
+      log = openTimestampedLogFile(logFile, { name: profile.id });
       session.subscribe(log);
     }
     progress({ source: 'run', type: 'progress', message: `console attached at ${vm.consolePath}; running (${vm.accel}, timeouts x${vm.timeoutMultiplier})` });
@@ -208,6 +216,8 @@ export async function runBoard(
     for (const s of boot.timeline) progress({ source: 'run', type: 'stage', message: `${s.stage} at ${s.atMs} ms`, data: { ...s } });
     return {
       ok: boot.ok,
+      checks: [...consoleChecks(boot, spec0), ORACLES_NOT_RUN],
+      ...(logFile ? { logFile } : {}),
       board: profile.id,
       mode: request.mode,
       accel: vm.accel,

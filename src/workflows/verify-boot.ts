@@ -5,6 +5,8 @@ import { ConsoleSession } from '../console/console-session.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
 import { checkOutputFile } from './output-paths.js';
+import { consoleChecks, ORACLES_NOT_RUN, type VerdictCheck } from './verdict.js';
+import { join } from 'node:path';
 
 export interface VerifyBootRequest {
   board: string;
@@ -23,10 +25,15 @@ export interface VerifyBootRequest {
   /** Listen this long (ms) after the end with failure patterns armed (default: the profile's verify.settleMs). */
   settleMs?: number;
   logFile?: string;
+  /** Where the console log is kept (`<runDir>/console.log`); must exist. */
+  runDir?: string;
 }
 
 export interface VerifyBootReport {
   ok: boolean;
+  /** Every check the verdict rests on, and those that did not apply. */
+  checks: VerdictCheck[];
+  logFile?: string;
   board: string;
   port: string;
   stages: string[];
@@ -50,21 +57,23 @@ export async function verifyBootOnPort(
     ...(request.until !== undefined ? { endPattern: request.until } : {}),
     ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
   });
-  if (request.logFile) await checkOutputFile(request.logFile, 'console log');
+  const logFiles = [request.logFile, request.runDir ? join(request.runDir, 'console.log') : undefined].filter((f): f is string => f !== undefined);
+  for (const f of logFiles) await checkOutputFile(f, 'console log');
   const signals = [options.signal, request.timeoutMs !== undefined ? AbortSignal.timeout(request.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
   const link = await openLink(request.port, { baudRate: request.baud ?? profile.console.baud });
-  let log: ConsoleLogFile | undefined;
+  const logs: ConsoleLogFile[] = [];
   try {
     const session = ConsoleSession.attach(link);
-    if (request.logFile) {
-      log = openTimestampedLogFile(request.logFile, { name: profile.id });
+    for (const f of logFiles) {
+      const log = openTimestampedLogFile(f, { name: profile.id });
+      logs.push(log);
       session.subscribe(log);
     }
     progress({ source: 'verify-boot', type: 'start', message: `listening on ${request.port}; expecting ${stages.join(' -> ')} (power the board on now)` });
     const boot = await verifyBoot(session, spec, { signal: AbortSignal.any(signals), timeoutMultiplier: request.timeoutMultiplier ?? 1, powerOnTimeoutMs: request.powerOnTimeoutMs ?? 60_000 });
-    return { ok: boot.ok, board: profile.id, port: request.port, stages, boot };
+    return { ok: boot.ok, checks: [...consoleChecks(boot, spec), ORACLES_NOT_RUN], ...(logFiles.length ? { logFile: logFiles[logFiles.length - 1]! } : {}), board: profile.id, port: request.port, stages, boot };
   } finally {
     await link.close().catch(() => {});
-    await log?.close().catch(() => {});
+    for (const log of logs) await log.close().catch(() => {});
   }
 }

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
+import { signalsEndThisCommand } from '../interrupt.js';
 
 interface ConsoleArgs extends GlobalArgs {
   path: string;
@@ -25,6 +26,7 @@ export const consoleCommand: CommandModule<GlobalArgs, ConsoleArgs> = {
       .example('$0 console /dev/serial/by-id/usb-FTDI_FT232R_A50285BI-if00-port0', 'A USB serial adapter at 115200 baud')
       .example('$0 console tcp:localhost:4321 --log boot.log --timestamps', 'A QEMU -chardev socket console, logged with times') as Argv<ConsoleArgs>,
   handler: async (argv) => {
+    signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
     const { openNodeSerialLink } = await import('../../transports/node/open-serial-link.js');
     const { runConsoleTerminal, escapeKeyName, DEFAULT_ESCAPE_BYTE } = await import('../../workflows/console-terminal.js');

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
+import { signalsEndThisCommand } from '../interrupt.js';
 
 interface MonitorArgs extends GlobalArgs {
   paths: string[];
@@ -19,6 +20,7 @@ export const monitorCommand: CommandModule<GlobalArgs, MonitorArgs> = {
       .example('$0 monitor /dev/ttyUSB0 /dev/ttyUSB1 --log-dir logs', 'Two boards side by side; Ctrl-C stops')
       .example('$0 monitor tcp:localhost:4321 tcp:localhost:4322', 'Two QEMU socket consoles') as Argv<MonitorArgs>,
   handler: async (argv) => {
+    signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
     const { openNodeSerialLink } = await import('../../transports/node/open-serial-link.js');
     const { runMonitor, monitorNames } = await import('../../workflows/monitor.js');

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
+import { signalsEndThisCommand } from '../interrupt.js';
 
 interface ServeArgs extends GlobalArgs {
   root?: string;
@@ -56,6 +57,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       .example('ip netns exec lab $0 netboot serve --dhcp full --interface tap0 -b qemu-riscv64-virt --payload out/p', 'DHCP+TFTP inside a namespace that owns the lab NIC')
       .example('$0 netboot serve --dhcp full --qemu-link 40100:40101 -b qemu-aarch64-virt --payload out/p', 'For a QEMU started with the printed -netdev dgram') as Argv<ServeArgs>,
   handler: async (argv) => {
+    signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
     const { netbootServe } = await import('../../workflows/netboot-serve.js');
     const { UdpDatagramNetwork } = await import('../../transports/node/udp-datagram-link.js');

@@ -1,7 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
+import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { commandSignal } from '../interrupt.js';
 
 interface RunArgs extends GlobalArgs {
   board: string;
@@ -15,6 +17,9 @@ interface RunArgs extends GlobalArgs {
   timeout?: number;
   gdb?: number;
   log?: string;
+  out?: string;
+  until?: string;
+  settle?: number;
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
@@ -32,7 +37,10 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('tftp-timeout', { type: 'number', describe: 'With --netboot: U-Boot tftptimeout in ms (>= 1000)' })
       .option('timeout', { type: 'number', describe: 'Cap for the whole run, in seconds (stage timeouts come from the profile)' })
       .option('gdb', { type: 'number', describe: 'Open a gdb stub on 127.0.0.1:PORT, paused at the first instruction' })
-      .option('log', { type: 'string', describe: 'Write the timestamped console log to this file' })
+      .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
+      .option('out', { alias: 'o', type: 'string', describe: 'Run directory for the console log, screendump and verdict.json (default: a new one under the cache, runs/)' })
+      .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
+      .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .conflicts('firmware-only', ['kernel', 'image', 'netboot'])
       .conflicts('netboot', 'image')
       .check((a) => {
@@ -69,12 +77,20 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       cacheDir: ctx.cacheDir,
       manifestDir: ctx.manifestDir,
     };
+    if (argv.settle !== undefined && !(argv.settle >= 0)) throw new UsageError('--settle takes a number of milliseconds (0 or more)');
+    // Inputs and outputs first: a usage error leaves nothing behind, not even an empty run directory.
+    if (argv.kernel !== undefined) await workflows.checkInputFile(argv.kernel, '--kernel', 'build the reference payload with `boardkit payload build -b BOARD -o DIR`, or give your kernel\'s path');
+    if (argv.image !== undefined) await workflows.checkInputFile(argv.image, '--image', 'give the path of an existing disk image');
+    if (argv.log !== undefined) await workflows.checkOutputFile(argv.log, '--log');
+    const runDir = await workflows.createRunDir({ ...(argv.out !== undefined ? { out: argv.out } : {}), base: join(ctx.cacheDir, 'runs'), name: `run-${profile.id}-${mode}` });
     const common = {
       board: argv.board,
+      runDir,
       ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
       ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
       ...(argv.log ? { logFile: argv.log } : {}),
     };
+    const verdictEnd = { ...(argv.until !== undefined ? { until: argv.until } : {}), ...(argv.settle !== undefined ? { settleMs: argv.settle } : {}) };
     const tftp = {
       ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
       ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
@@ -82,39 +98,39 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const drivers = parseDrivers(argv.drivers);
     // The reference payload (a `payload build` output, or --drivers given) is also judged by host-side oracles.
     const referencePayload = argv.kernel !== undefined && (drivers !== undefined || workflows.hasPayloadManifest(argv.kernel));
-    const abort = new AbortController();
-    const onSigint = () => abort.abort(new UsageError('interrupted'));
-    process.once('SIGINT', onSigint);
-    try {
-      const report = await withTask(
-        ctx,
-        `run ${argv.board} (${mode})`,
-        (progress) => {
-          const opts = { signal: abort.signal, progress };
-          if (referencePayload && (mode === 'kernel' || mode === 'netboot'))
-            return workflows.runPayload(profile, { ...common, ...tftp, kernel: argv.kernel!, netboot: mode === 'netboot', ...(drivers ? { drivers } : {}) }, env, opts);
-          if (mode === 'netboot') return workflows.runNetboot(profile, { ...common, ...tftp, kernel: argv.kernel! }, env, opts);
-          return workflows.runBoard(profile, { ...common, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) }, env, opts);
-        },
-        { lines: (e) => e.type !== 'stage' },
-      );
-      if (ctx.json) ctx.output.json(report);
-      else ctx.output.out(render.renderRunReport(report));
-      process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
-    } finally {
-      process.off('SIGINT', onSigint);
+    if (referencePayload && (argv.until !== undefined || argv.settle !== undefined)) {
+      throw new UsageError('--until/--settle are for other payloads: the reference payload\'s report ends at its result= line and its oracles decide', { hint: 'drop --until/--settle, or boot another kernel' });
     }
+    ctx.output.err(`run directory: ${runDir}`);
+    const report = await withTask(
+      ctx,
+      `run ${argv.board} (${mode})`,
+      (progress) => {
+        const opts = { signal: commandSignal(), progress };
+        if (referencePayload && (mode === 'kernel' || mode === 'netboot'))
+          return workflows.runPayload(profile, { ...common, ...tftp, kernel: argv.kernel!, netboot: mode === 'netboot', ...(drivers ? { drivers } : {}) }, env, opts);
+        if (mode === 'netboot') return workflows.runNetboot(profile, { ...common, ...verdictEnd, ...tftp, kernel: argv.kernel! }, env, opts);
+        return workflows.runBoard(profile, { ...common, ...verdictEnd, mode, ...(argv.kernel ? { kernel: argv.kernel } : {}), ...(argv.image ? { image: argv.image } : {}) }, env, opts);
+      },
+      { lines: (e) => e.type !== 'stage' },
+    );
+    const verdict = await workflows.writeVerdict(runDir, report);
+    if (ctx.json) ctx.output.json({ ...report, runDir, verdict });
+    else ctx.output.out(`${render.renderRunReport(report, { verbose: ctx.verbose })}\nrun directory: ${runDir}`);
+    process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
   },
 };
 
 async function loadRunWorkflows() {
-  const [{ runBoard }, { runNetboot }, { runPayload }, { hasPayloadManifest }] = await Promise.all([
+  const [{ runBoard }, { runNetboot }, { runPayload }, { hasPayloadManifest }, { createRunDir, writeVerdict }] = await Promise.all([
     import('../../workflows/run-board.js'),
     import('../../workflows/netboot-run.js'),
     import('../../workflows/payload-run.js'),
     import('../../payload/payload-dir.js'),
+    import('../../workflows/run-dir.js'),
   ]);
-  return { runBoard, runNetboot, runPayload, hasPayloadManifest };
+  const { checkInputFile, checkOutputFile } = await import('../../workflows/output-paths.js');
+  return { runBoard, runNetboot, runPayload, hasPayloadManifest, createRunDir, writeVerdict, checkInputFile, checkOutputFile };
 }
 
 async function loadNodeTransports() {

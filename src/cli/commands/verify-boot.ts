@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { commandSignal } from '../interrupt.js';
 
 interface VerifyArgs extends GlobalArgs {
   board: string;
@@ -10,6 +11,10 @@ interface VerifyArgs extends GlobalArgs {
   stages?: string[];
   multiplier?: number;
   log?: string;
+  out?: string;
+  until?: string;
+  settle?: number;
+  'power-on-timeout'?: number;
 }
 
 export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
@@ -23,7 +28,11 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('timeout', { type: 'number', describe: 'Cap for the whole verification, in seconds' })
       .option('stages', { type: 'string', array: true, describe: 'Stages to expect, in order (default: the boot chain stages with markers)' })
       .option('multiplier', { type: 'number', describe: 'Multiply the profile timeouts (slow boards, emulators)' })
-      .option('log', { type: 'string', describe: 'Write the timestamped console log to this file' })
+      .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
+      .option('out', { alias: 'o', type: 'string', describe: 'Run directory for console.log and verdict.json (default: a new one under the cache, runs/)' })
+      .option('power-on-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the first byte (power the board on); the first stage timer starts at that byte' })
+      .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
+      .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .example('$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on')
       .example('$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 --stages opensbi u-boot --json', 'Check a console you started yourself'),
   handler: async (argv) => {
@@ -35,30 +44,40 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       import('../../transports/node/open-serial-link.js'),
       import('../render/run.js'),
     ]);
+    const [{ createRunDir, writeVerdict }, { checkOutputFile }, { UsageError }, { join }] = await Promise.all([
+      import('../../workflows/run-dir.js'),
+      import('../../workflows/output-paths.js'),
+      import('../../core/errors.js'),
+      import('node:path'),
+    ]);
+    if (argv['power-on-timeout'] !== undefined && !(argv['power-on-timeout'] > 0)) throw new UsageError('--power-on-timeout takes a positive number of seconds');
+    if (argv.settle !== undefined && !(argv.settle >= 0)) throw new UsageError('--settle takes a number of milliseconds (0 or more)');
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
-    try {
-      const report = await verifyBootOnPort(
-        registry,
-        {
-          board: argv.board,
-          port: argv.port,
-          ...(argv.baud ? { baud: argv.baud } : {}),
-          ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
-          ...(argv.stages ? { stages: argv.stages } : {}),
-          ...(argv.multiplier ? { timeoutMultiplier: argv.multiplier } : {}),
-          ...(argv.log ? { logFile: argv.log } : {}),
-        },
-        openNodeSerialLink,
-        { signal: abort.signal, progress: (e) => e.message && ctx.output.err(`  ${e.message}`) },
-      );
-      if (ctx.json) ctx.output.json(report);
-      else ctx.output.out(`${report.board} on ${report.port}\n${renderBootResult(report.boot, report.ok)}`);
-      process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const profile = registry.get(argv.board).profile;
+    if (argv.log !== undefined) await checkOutputFile(argv.log, '--log');
+    const runDir = await createRunDir({ ...(argv.out !== undefined ? { out: argv.out } : {}), base: join(ctx.cacheDir, 'runs'), name: `verify-boot-${profile.id}` });
+    ctx.output.err(`run directory: ${runDir}`);
+    const report = await verifyBootOnPort(
+      profile,
+      {
+        board: argv.board,
+        port: argv.port,
+        runDir,
+        powerOnTimeoutMs: (argv['power-on-timeout'] ?? 60) * 1000,
+        ...(argv.baud ? { baud: argv.baud } : {}),
+        ...(argv.timeout ? { timeoutMs: argv.timeout * 1000 } : {}),
+        ...(argv.stages ? { stages: argv.stages } : {}),
+        ...(argv.multiplier ? { timeoutMultiplier: argv.multiplier } : {}),
+        ...(argv.log ? { logFile: argv.log } : {}),
+        ...(argv.until !== undefined ? { until: argv.until } : {}),
+        ...(argv.settle !== undefined ? { settleMs: argv.settle } : {}),
+      },
+      openNodeSerialLink,
+      { signal: commandSignal(), progress: (e) => e.message && ctx.output.err(`  ${e.message}`) },
+    );
+    const verdict = await writeVerdict(runDir, report);
+    if (ctx.json) ctx.output.json({ ...report, runDir, verdict });
+    else ctx.output.out(`${report.board} on ${report.port}\n${renderBootResult(report.boot, report.ok, report.boot.durationMs, { checks: report.checks, verbose: ctx.verbose })}\nrun directory: ${runDir}`);
+    process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
   },
 };

@@ -27,7 +27,8 @@ export async function withTask<T>(ctx: CliContext, title: string, fn: (progress:
         rendererOptions: { outputBar: ctx.verbose ? Infinity : 1, persistentOutput: ctx.verbose },
       },
     ],
-    { exitOnError: true, rendererOptions: { collapseErrors: false }, fallbackRendererCondition: () => !process.stderr.isTTY },
+    // registerSignalListeners: listr2 would exit(127) on Ctrl-C before the command stops what it started.
+    { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false }, fallbackRendererCondition: () => !process.stderr.isTTY },
   );
   await tasks.run();
   return result as T;

@@ -91,7 +91,10 @@ export class NodeSpawner implements Spawner {
   async spawn(tool: string, args: readonly string[], options: SpawnOptions = {}): Promise<ChildHandle> {
     const path = await this.resolve(tool);
     const stdio = options.stdio ?? 'pipe';
-    const child = cpSpawn(path, args, { cwd: options.cwd, env: mergedEnv(options.env), stdio });
+    // A long-running child gets its own process group (unless it shares the terminal): a Ctrl-C
+    // at the terminal reaches boardkit only, which then stops the child by its PID in order
+    // (QEMU's temp files and sockets are removed by us, not left half-done by a signal storm).
+    const child = cpSpawn(path, args, { cwd: options.cwd, env: mergedEnv(options.env), stdio, detached: stdio !== 'inherit' });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', reject);
