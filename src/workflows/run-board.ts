@@ -71,7 +71,7 @@ export interface RunReport {
   accel: 'kvm' | 'tcg';
   timeoutMultiplier: number;
   boot: BootResult;
-  qemu: { pid: number; args: readonly string[]; stderrTail: string };
+  qemu: { pid: number; binary: string; args: readonly string[]; stderrTail: string };
   durationMs: number;
 }
 
@@ -223,7 +223,7 @@ export async function runBoard(
       accel: vm.accel,
       timeoutMultiplier: vm.timeoutMultiplier,
       boot,
-      qemu: { pid: vm.pid, args: vm.args, stderrTail: vm.stderrTail() },
+      qemu: { pid: vm.pid, binary: machine.binary, args: vm.args, stderrTail: vm.stderrTail() },
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

@@ -10,7 +10,7 @@ export interface RenderOptions {
 export function renderRunReport(r: RunReport & { oracles?: Array<{ driver: string; oracle: string; ok: boolean; detail: string }>; consoleOk?: boolean }, o: RenderOptions = {}): string {
   const head = `${r.board} (${r.mode}) on QEMU, ${r.accel.toUpperCase()}, stage timeouts x${r.timeoutMultiplier}`;
   const lines = [head];
-  if (o.verbose) lines.push(`qemu (pid ${r.qemu.pid}): ${r.qemu.args.join(' ')}`);
+  if (o.verbose) lines.push(`qemu (pid ${r.qemu.pid}): ${[r.qemu.binary, ...r.qemu.args].join(' ')}`);
   if (!r.oracles) {
     lines.push(renderBootResult(r.boot, r.ok, r.durationMs, { checks: r.checks, verbose: o.verbose }));
     return lines.join('\n');
