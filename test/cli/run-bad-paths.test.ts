@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +105,42 @@ describe('SIGINT and SIGTERM: exit 130, a one-line summary, every child and temp
     expect(c.leftovers()).toEqual([]);
     expect(tmpEntries(tmp)).toEqual([]);
   }, 150_000);
+});
+
+describe('Ctrl-C at a terminal (tmux): the same 130, summary and clean-up as without one', () => {
+  it('run under a terminal, Ctrl-C typed while QEMU runs', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { readFile: read } = await import('node:fs/promises');
+    const { markedProcesses } = await import('../helpers/cli-child.js');
+    const { ROOT } = await import('../helpers/node-env.js');
+    const run = promisify(execFile);
+    if (!(await run('sh', ['-c', 'command -v tmux']).then(() => true, () => false))) return expect.fail('tmux is missing: .ci/debian-packages.txt installs it');
+    const kernel = join(work, 'silent.bin');
+    await writeFile(kernel, new Uint8Array(4096));
+    const mark = `tty-${process.pid}-${Date.now()}`;
+    const session = `boardkit-test-${process.pid}`;
+    const exitFile = join(work, 'exit');
+    const cmd = `cd '${ROOT}' && TMPDIR='${tmp}' BOARDKIT_TEST_MARK='${mark}' '${process.execPath}' bin/boardkit.js run -b qemu-riscv64-virt -k '${kernel}' --out '${join(work, 'run')}' 2>'${join(work, 'err')}'; echo $? > '${exitFile}'; sleep 30`;
+    await run('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', cmd]);
+    try {
+      // boardkit, its QEMU: both carry the marker once QEMU runs.
+      await waitFor(() => markedProcesses(mark).length >= 2, 60_000, 'QEMU to start under the terminal');
+      await new Promise((r) => setTimeout(r, 1000));
+      await run('tmux', ['send-keys', '-t', session, 'C-c']);
+      await waitFor(() => {
+        try {
+          return readFileSync(exitFile, 'utf8').trim() !== '';
+        } catch {
+          return false;
+        }
+      }, 60_000, 'boardkit to exit');
+      expect((await read(exitFile, 'utf8')).trim()).toBe('130');
+      expect(await read(join(work, 'err'), 'utf8')).toMatch(/interrupted by SIGINT after [\d.]+ s in 'run'/);
+      expect(markedProcesses(mark)).toEqual([]);
+      expect(tmpEntries(tmp)).toEqual([]);
+    } finally {
+      await run('tmux', ['kill-session', '-t', session]).catch(() => {});
+    }
+  }, 120_000);
 });
