@@ -77,7 +77,80 @@ export interface VerificationPlan {
   end: { settleMs: number; pattern?: string; timeoutMs?: number };
 }
 
-export interface VerificationExtras {
+/**
+ * Built-in expectation sets: what a known payload prints once it runs. The profile's `payload`
+ * marker is the reference payload's own report line, so it stands for `boardkit-report`; any other
+ * payload says what it prints with `--expect` or one of these.
+ */
+export const EXPECT_SETS: Readonly<Record<string, { description: string; markers: ReadonlyArray<{ name: string; pattern: string }> }>> = {
+  'boardkit-report': {
+    description: "boardkit's reference payload: its report starts and ends in result=pass",
+    markers: [
+      { name: 'payload', pattern: 'BOARDKIT stage=payload' },
+      { name: 'result', pattern: 'BOARDKIT result=pass' },
+    ],
+  },
+  linux: {
+    description: 'a Linux kernel: its version banner',
+    markers: [{ name: 'linux', pattern: 'Linux version \\d{1,2}\\.\\d{1,3}' }],
+  },
+  none: {
+    description: 'nothing is expected from the payload: the firmware stages alone are verified',
+    markers: [],
+  },
+};
+
+/** What the run (not the profile) says the payload prints. */
+export interface RunExpectations {
+  /** Ordered lines (bounded regexes) the payload must print, after the firmware stages. */
+  expect?: readonly string[];
+  /** Lines that fail the run whenever they appear. */
+  fail?: readonly string[];
+  /** A built-in expectation set (EXPECT_SETS), before any `expect` lines. */
+  expectSet?: string;
+}
+
+/** The boot-chain stages that belong to the payload (their markers are the payload's own lines). */
+export function payloadStages(profile: BoardProfile): Set<string> {
+  return new Set(profile.bootChain.filter((s) => s.kind === 'payload').map((s) => s.stage));
+}
+
+/**
+ * Stage markers with the payload's replaced by the run's expectations, and the run's failure
+ * patterns. Without expectations the profile's payload marker (the reference payload's report
+ * line) stays.
+ */
+export function applyExpectations(profile: BoardProfile, markers: readonly StageMarker[], failures: readonly FailurePlan[], run: RunExpectations): { markers: StageMarker[]; failures: FailurePlan[] } {
+  const own = payloadStages(profile);
+  const firstPayload = markers.find((m) => own.has(m.stage));
+  const replaced = run.expect?.length || run.expectSet !== undefined;
+  if (run.expectSet !== undefined && !EXPECT_SETS[run.expectSet]) {
+    throw new UsageError(`--expect-set '${run.expectSet}' is not a known expectation set`, { hint: `known sets: ${Object.keys(EXPECT_SETS).join(', ')}; or say what the payload prints with --expect REGEX` });
+  }
+  const timeoutMs = firstPayload?.timeoutMs ?? 30_000;
+  const expected: StageMarker[] = replaced
+    ? [
+        ...(run.expectSet !== undefined ? EXPECT_SETS[run.expectSet]!.markers.map((m) => ({ stage: m.name, pattern: m.pattern, timeoutMs })) : []),
+        ...(run.expect ?? []).map((pattern, i) => ({ stage: `expect-${i + 1}`, pattern, timeoutMs })),
+      ]
+    : [];
+  const kept = replaced ? markers.filter((m) => !own.has(m.stage)) : [...markers];
+  const names = new Set(kept.map((m) => m.stage));
+  for (const m of expected) {
+    if (names.has(m.stage)) throw new UsageError(`expectation '${m.stage}' has the name of a firmware stage of '${profile.id}'`);
+    names.add(m.stage);
+  }
+  return {
+    markers: [...kept, ...expected],
+    // A failure armed after a payload stage that the run replaced arms after the first of the run's own lines instead.
+    failures: [
+      ...failures.map((f) => (f.after && !names.has(f.after) && expected[0] ? { ...f, after: expected[0].stage } : f)).filter((f) => !f.after || names.has(f.after)),
+      ...(run.fail ?? []).map((pattern, i) => ({ name: `fail-${i + 1}`, pattern })),
+    ],
+  };
+}
+
+export interface VerificationExtras extends RunExpectations {
   /** Stages after the profile's own (e.g. the reference payload's `result=` line). */
   extraMarkers?: readonly StageMarker[];
   expectedSets?: VerificationPlan['expectedSets'];
@@ -106,11 +179,15 @@ export function hardwareStages(profile: BoardProfile): string[] {
 
 /** Markers for the given stages, the profile's failure patterns that can arm among them, the end condition. */
 export function verificationPlan(profile: BoardProfile, stages: readonly string[], extras: VerificationExtras = {}): VerificationPlan {
-  const markers = [...stages.map((s) => markerFor(profile, s)), ...(extras.extraMarkers ?? [])];
+  const own = applyExpectations(
+    profile,
+    stages.map((s) => markerFor(profile, s)),
+    profile.verify.failures.map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) })),
+    extras,
+  );
+  const markers = [...own.markers, ...(extras.extraMarkers ?? [])];
   const names = new Set(markers.map((m) => m.stage));
-  const failures = profile.verify.failures
-    .filter((f) => f.after === undefined || names.has(f.after))
-    .map((f) => ({ name: f.name, pattern: f.pattern, ...(f.after ? { after: f.after } : {}) }));
+  const failures = own.failures.filter((f) => f.after === undefined || names.has(f.after));
   return {
     markers,
     failures,

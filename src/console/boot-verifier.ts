@@ -47,8 +47,9 @@ export interface BootEnd {
   /** Time allowed for `pattern` after the last marker, in ms (hardware; the multiplier applies). Default 30 000. */
   timeoutMs?: number;
   /**
-   * After the end (the final line, or the last marker), keep listening this long (ms, wall time on
-   * the session's clock, not multiplied) so a fault or panic right after it still fails the boot.
+   * After the end (the final line, or the last marker), keep listening this long (ms on real
+   * hardware; the timeout multiplier applies, as output comes later under emulation) so a fault or
+   * panic right after it still fails the boot.
    */
   settleMs?: number;
 }
@@ -170,7 +171,7 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
   const reports: ReportLine[] = [];
   const disposables: Disposable[] = [];
   const prefix = spec.reportPrefix ?? DEFAULT_REPORT_PREFIX;
-  const settleMs = spec.end?.settleMs ?? 0;
+  const settleMs = Math.round((spec.end?.settleMs ?? 0) * (options.timeoutMultiplier ?? 1));
   /** Set once a report has begun (a `stage=payload` line): then its `result=` line ends the run. */
   let resultLine = false;
   const seen: Record<string, string[]> = {};
@@ -315,13 +316,14 @@ export async function verifyBoot(session: ConsoleSession, spec: BootSpec, option
     } else if (e?.code === 'E_CONSOLE_FAILURE') {
       const f = session.failure;
       const kind = (f && reportKinds.get(f.name)) ?? 'failure-pattern';
+      const when = marker.pattern === NEVER ? `after the last stage '${marker.stage}' (settle window)` : `while waiting for stage '${marker.stage}'`;
       const line = f?.line.trim() ?? '';
       const message =
         kind === 'fault'
-          ? `the payload reported a fault while waiting for stage '${marker.stage}': ${line}`
+          ? `the payload reported a fault ${when}: ${line}`
           : kind === 'report-fail'
-            ? `the payload reported a failure while waiting for stage '${marker.stage}': ${line}`
-            : `failure pattern '${f?.name}' seen while waiting for stage '${marker.stage}': ${line}`;
+            ? `the payload reported a failure ${when}: ${line}`
+            : `failure pattern '${f?.name}' seen ${when}: ${line}`;
       fail({ kind, subject: kind === 'failure-pattern' ? (f?.name ?? 'failure') : line, message, ...(f ? { line: f.line, at: f.at } : {}) });
     } else {
       const why = err instanceof Error ? err.message : String(err);

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planEmulatedBoot, resolveBoard, verificationPlan, type BoardRef, type VerificationPlan } from '../boards/plan.js';
+import { planEmulatedBoot, resolveBoard, type BoardRef, type RunExpectations, type VerificationPlan } from '../boards/plan.js';
 import type { BoardProfile, DriverKind, EmulationMode } from '../boards/schema.js';
 import { resolveArtifact } from '../artifacts/resolve-artifact.js';
 import { loadManifests, type ManifestSet } from '../artifacts/manifest-loader.js';
 import { BoardkitError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
-import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
+import { checkBootSpec, verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
 import { ConsoleSession } from '../console/console-session.js';
 import { parseReportLine } from '../console/report-line.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
@@ -32,7 +32,7 @@ export interface RunEnvironment {
   manifests?: ManifestSet;
 }
 
-export interface RunBoardRequest {
+export interface RunBoardRequest extends RunExpectations {
   board: string;
   mode: EmulationMode;
   /** The payload/kernel for modes that boot `@payload`. */
@@ -126,8 +126,12 @@ export async function runBoard(
     ...(request.extraMarkers ? { extraMarkers: request.extraMarkers } : {}),
     ...(request.until !== undefined ? { endPattern: request.until } : {}),
     ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
+    ...(request.expect ? { expect: request.expect } : {}),
+    ...(request.fail ? { fail: request.fail } : {}),
+    ...(request.expectSet !== undefined ? { expectSet: request.expectSet } : {}),
   });
   const spec0: BootSpec = plan.verification;
+  checkBootSpec(spec0); // a bad pattern is refused before QEMU starts
   // Inputs and outputs are checked before anything starts (no QEMU, no temp dir to leave behind).
   if (request.kernel) await checkInputFile(request.kernel, 'kernel');
   if (request.image) await checkInputFile(request.image, 'disk image', 'give the path of an existing disk image');
@@ -160,7 +164,9 @@ export async function runBoard(
     ...(request.kernel ? { payload: request.kernel } : {}),
     ...(request.image ? { image: request.image } : {}),
     ...(fatDir ? { fatDir } : {}),
-    ...(request.drivers ? { drivers: request.drivers } : {}),
+    // The whole board whatever the payload: a payload that is not ours still gets the board's
+    // display (an x86 kiosk has a screen; a foreign EFI application may need GOP).
+    ...(request.drivers ? { drivers: request.drivers } : request.mode !== 'firmware-only' ? { drivers: ['framebuffer' as const] } : {}),
     ...(request.netdev ? { netdev: request.netdev } : {}),
     ...(request.gdbPort !== undefined ? { gdbPort: request.gdbPort } : {}),
   });

@@ -1,6 +1,6 @@
-import { hardwareStages, resolveBoard, verificationPlan, type BoardRef } from '../boards/plan.js';
+import { hardwareStages, resolveBoard, verificationPlan, type BoardRef, type RunExpectations } from '../boards/plan.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
-import { verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
+import { checkBootSpec, verifyBoot, type BootResult, type BootSpec } from '../console/boot-verifier.js';
 import { ConsoleSession } from '../console/console-session.js';
 import { openTimestampedLogFile, type ConsoleLogFile } from '../console/log-files.js';
 import type { SerialLink, SerialLinkOptions } from '../transports/serial-link.js';
@@ -8,7 +8,7 @@ import { checkOutputFile } from './output-paths.js';
 import { consoleChecks, ORACLES_NOT_RUN, type VerdictCheck } from './verdict.js';
 import { join } from 'node:path';
 
-export interface VerifyBootRequest {
+export interface VerifyBootRequest extends RunExpectations {
   board: string;
   /** Device path, serial:NUMBER or tcp:HOST:PORT. */
   port: string;
@@ -56,7 +56,11 @@ export async function verifyBootOnPort(
   const spec: BootSpec = verificationPlan(profile, stages, {
     ...(request.until !== undefined ? { endPattern: request.until } : {}),
     ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
+    ...(request.expect ? { expect: request.expect } : {}),
+    ...(request.fail ? { fail: request.fail } : {}),
+    ...(request.expectSet !== undefined ? { expectSet: request.expectSet } : {}),
   });
+  checkBootSpec(spec);
   const logFiles = [request.logFile, request.runDir ? join(request.runDir, 'console.log') : undefined].filter((f): f is string => f !== undefined);
   for (const f of logFiles) await checkOutputFile(f, 'console log');
   const signals = [options.signal, request.timeoutMs !== undefined ? AbortSignal.timeout(request.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);

@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
+import { hasVerdictOptions, verdictOptions } from '../verdict-options.js';
 
 interface RunArgs extends GlobalArgs {
   board: string;
@@ -20,6 +21,9 @@ interface RunArgs extends GlobalArgs {
   out?: string;
   until?: string;
   settle?: number;
+  expect?: string[];
+  fail?: string[];
+  'expect-set'?: string;
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
@@ -39,6 +43,9 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('gdb', { type: 'number', describe: 'Open a gdb stub on 127.0.0.1:PORT, paused at the first instruction' })
       .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
       .option('out', { alias: 'o', type: 'string', describe: 'Run directory for the console log, screendump and verdict.json (default: a new one under the cache, runs/)' })
+      .option('expect', { type: 'string', array: true, describe: 'What the payload prints, in order (bounded regex, repeatable): replaces the profile\'s payload marker (the reference payload\'s report line)' })
+      .option('fail', { type: 'string', array: true, describe: 'A line (bounded regex, repeatable) that fails the run whenever it appears' })
+      .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
       .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
       .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .conflicts('firmware-only', ['kernel', 'image', 'netboot'])
@@ -77,7 +84,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       cacheDir: ctx.cacheDir,
       manifestDir: ctx.manifestDir,
     };
-    if (argv.settle !== undefined && !(argv.settle >= 0)) throw new UsageError('--settle takes a number of milliseconds (0 or more)');
+    const verdictEnd = verdictOptions(argv);
     // Inputs and outputs first: a usage error leaves nothing behind, not even an empty run directory.
     if (argv.kernel !== undefined) await workflows.checkInputFile(argv.kernel, '--kernel', 'build the reference payload with `boardkit payload build -b BOARD -o DIR`, or give your kernel\'s path');
     if (argv.image !== undefined) await workflows.checkInputFile(argv.image, '--image', 'give the path of an existing disk image');
@@ -90,7 +97,6 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
       ...(argv.log ? { logFile: argv.log } : {}),
     };
-    const verdictEnd = { ...(argv.until !== undefined ? { until: argv.until } : {}), ...(argv.settle !== undefined ? { settleMs: argv.settle } : {}) };
     const tftp = {
       ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
       ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
@@ -98,8 +104,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const drivers = parseDrivers(argv.drivers);
     // The reference payload (a `payload build` output, or --drivers given) is also judged by host-side oracles.
     const referencePayload = argv.kernel !== undefined && (drivers !== undefined || workflows.hasPayloadManifest(argv.kernel));
-    if (referencePayload && (argv.until !== undefined || argv.settle !== undefined)) {
-      throw new UsageError('--until/--settle are for other payloads: the reference payload\'s report ends at its result= line and its oracles decide', { hint: 'drop --until/--settle, or boot another kernel' });
+    if (referencePayload && hasVerdictOptions(verdictEnd)) {
+      throw new UsageError('--expect/--fail/--expect-set/--until/--settle are for other payloads: the reference payload\'s report and its host-side oracles decide', { hint: 'drop them, or boot another kernel' });
     }
     ctx.output.err(`run directory: ${runDir}`);
     const report = await withTask(

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
+import { verdictOptions } from '../verdict-options.js';
 
 interface VerifyArgs extends GlobalArgs {
   board: string;
@@ -14,6 +15,9 @@ interface VerifyArgs extends GlobalArgs {
   out?: string;
   until?: string;
   settle?: number;
+  expect?: string[];
+  fail?: string[];
+  'expect-set'?: string;
   'power-on-timeout'?: number;
 }
 
@@ -31,6 +35,9 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
       .option('out', { alias: 'o', type: 'string', describe: 'Run directory for console.log and verdict.json (default: a new one under the cache, runs/)' })
       .option('power-on-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the first byte (power the board on); the first stage timer starts at that byte' })
+      .option('expect', { type: 'string', array: true, describe: 'What the payload prints, in order (bounded regex, repeatable): replaces the profile\'s payload marker (the reference payload\'s report line)' })
+      .option('fail', { type: 'string', array: true, describe: 'A line (bounded regex, repeatable) that fails the run whenever it appears' })
+      .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
       .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
       .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .example('$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on')
@@ -51,7 +58,7 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       import('node:path'),
     ]);
     if (argv['power-on-timeout'] !== undefined && !(argv['power-on-timeout'] > 0)) throw new UsageError('--power-on-timeout takes a positive number of seconds');
-    if (argv.settle !== undefined && !(argv.settle >= 0)) throw new UsageError('--settle takes a number of milliseconds (0 or more)');
+    const verdict = verdictOptions(argv);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     const profile = registry.get(argv.board).profile;
     if (argv.log !== undefined) await checkOutputFile(argv.log, '--log');
@@ -69,14 +76,13 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
         ...(argv.stages ? { stages: argv.stages } : {}),
         ...(argv.multiplier ? { timeoutMultiplier: argv.multiplier } : {}),
         ...(argv.log ? { logFile: argv.log } : {}),
-        ...(argv.until !== undefined ? { until: argv.until } : {}),
-        ...(argv.settle !== undefined ? { settleMs: argv.settle } : {}),
+        ...verdict,
       },
       openNodeSerialLink,
       { signal: commandSignal(), progress: (e) => e.message && ctx.output.err(`  ${e.message}`) },
     );
-    const verdict = await writeVerdict(runDir, report);
-    if (ctx.json) ctx.output.json({ ...report, runDir, verdict });
+    const verdictFile = await writeVerdict(runDir, report);
+    if (ctx.json) ctx.output.json({ ...report, runDir, verdict: verdictFile });
     else ctx.output.out(`${report.board} on ${report.port}\n${renderBootResult(report.boot, report.ok, report.boot.durationMs, { checks: report.checks, verbose: ctx.verbose })}\nrun directory: ${runDir}`);
     process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
   },
