@@ -1,0 +1,88 @@
+/**
+ * The GPIO oracles against payloads that skip exactly their GPIO work (`testOnlySkipGpio`): each
+ * board's real payload passes its GPIO oracle with this run's secret, and the skipping variant
+ * fails that oracle and no other. qemu-aarch64-virt (PL061: register pattern + secret edge
+ * count), hifive-unleashed on sifive_u (register pattern read while stopped before the reset
+ * pulse; the variant reboots through SBI instead), rpi3b on raspi3b (GPFSEL4/5 must select the
+ * run's SD route; the variant is given the SDHCI route, which QEMU's reset state serves, so its
+ * storage still reads the card and only the GPIO oracle can catch it).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBoards } from '../../src/boards/loader.js';
+import type { BoardRegistry } from '../../src/boards/registry.js';
+import { buildBoardPayload } from '../../src/workflows/payload-build.js';
+import { runPayload, type PayloadRunReport, type PayloadRunRequest } from '../../src/workflows/payload-run.js';
+import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
+
+const env = nodeRunEnvironment();
+const spawner = env.spawner;
+const missing =
+  !(await spawner.which('qemu-system-aarch64')) ||
+  !(await spawner.which('qemu-system-riscv64')) ||
+  !(await spawner.which('aarch64-linux-gnu-gcc')) ||
+  !(await spawner.which('riscv64-unknown-elf-gcc')) ||
+  !(await spawner.which('sfdisk'));
+
+const verdicts = (r: PayloadRunReport) => Object.fromEntries(r.oracles.map((o) => [`${o.driver}/${o.oracle}`, o.ok]));
+const why = (r: PayloadRunReport) => r.oracles.map((o) => `${o.driver}/${o.oracle}: ${o.ok ? 'ok' : 'FAIL'} ${o.detail}`).join('\n') + '\n' + r.boot.tail.join('\n');
+
+describe.skipIf(missing)('GPIO oracles catch a payload that skips its GPIO work', () => {
+  let dir: string;
+  let registry: BoardRegistry;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'boardkit-gpio-oracles-'));
+    registry = await loadBoards([join(ROOT, 'boards')]);
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(board: string, skip: boolean, extra: Partial<PayloadRunRequest> = {}): Promise<PayloadRunReport> {
+    const out = join(dir, `${board}${skip ? '-skip' : ''}`);
+    await buildBoardPayload(registry, { board, outDir: out, ...(skip ? { testOnlySkipGpio: true } : {}) }, { spawner });
+    return runPayload(registry, { board, kernel: out, ...(skip ? { allowTestOnlyBuild: true } : {}), ...extra }, env);
+  }
+
+  /** Every oracle passes except the GPIO one, which fails. */
+  function onlyGpioFails(r: PayloadRunReport): void {
+    const v = verdicts(r);
+    const gpioKey = Object.keys(v).find((k) => k.startsWith('gpio/'))!;
+    expect(v[gpioKey], why(r)).toBe(false);
+    for (const [k, ok] of Object.entries(v)) if (k !== gpioKey) expect(ok, `${k}\n${why(r)}`).toBe(true);
+    expect(r.ok).toBe(false);
+  }
+
+  it('qemu-aarch64-virt: the PL061 pattern and the secret edge count prove the driver; skipping fails only gpio', async () => {
+    const real = await run('qemu-aarch64-virt', false, { gpioOracle: { edges: 3 } });
+    expect(real.oracles.find((o) => o.driver === 'gpio'), why(real)).toMatchObject({ oracle: 'powerdown-edge', ok: true });
+    expect(real.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(/counted the 3 edge/);
+    expect(real.ok, why(real)).toBe(true);
+    const skip = await run('qemu-aarch64-virt', true);
+    onlyGpioFails(skip);
+    expect(skip.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(/GPIODIR reads 0x00/);
+  }, 240_000);
+
+  it('hifive-unleashed (sifive_u): pattern read while stopped, then a guest-reset; an SBI reboot instead fails only gpio', async () => {
+    const real = await run('hifive-unleashed', false);
+    expect(real.oracles.find((o) => o.driver === 'gpio'), why(real)).toMatchObject({ oracle: 'reset-event', ok: true });
+    expect(real.ok, why(real)).toBe(true);
+    const skip = await run('hifive-unleashed', true);
+    onlyGpioFails(skip);
+    expect(skip.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(/output_val\/iof_sel read/);
+  }, 240_000);
+
+  it('rpi3b (raspi3b): GPFSEL4/5 select the run’s route and storage used it; skipping fails only gpio', async () => {
+    for (const sdRoute of ['sdhost', 'sdhci'] as const) {
+      const real = await run('rpi3b', false, { gpioOracle: { sdRoute } });
+      expect(real.oracles.find((o) => o.driver === 'gpio'), why(real)).toMatchObject({ oracle: 'sd-route', ok: true });
+      expect(real.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(new RegExp(`read via ${sdRoute}`));
+      expect(real.ok, why(real)).toBe(true);
+    }
+    const skip = await run('rpi3b', true, { gpioOracle: { sdRoute: 'sdhci' } });
+    onlyGpioFails(skip);
+    expect(skip.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(/GPIO 48,49,50,51,52,53 select function 0,0,0,0,0,0/);
+  }, 240_000);
+});
