@@ -7,7 +7,7 @@
  * run's SD route; the variant is given the SDHCI route, which QEMU's reset state serves, so its
  * storage still reads the card and only the GPIO oracle can catch it).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,4 +85,36 @@ describe.skipIf(missing)('GPIO oracles catch a payload that skips its GPIO work'
     onlyGpioFails(skip);
     expect(skip.oracles.find((o) => o.driver === 'gpio')?.detail).toMatch(/GPIO 48,49,50,51,52,53 select function 0,0,0,0,0,0/);
   }, 240_000);
+});
+
+describe.skipIf(missing)('a test-only payload is marked and refused outside the tests', () => {
+  let dir: string;
+  let registry: BoardRegistry;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'boardkit-fake-ok-'));
+    registry = await loadBoards([join(ROOT, 'boards')]);
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fake-ok: payload.json and the image say so, and runPayload refuses it with a usage error', async () => {
+    const out = join(dir, 'fake');
+    const built = await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', drivers: ['uart'], outDir: out, testOnlyFakeOk: true }, { spawner });
+    const manifest = JSON.parse(await readFile(join(out, 'payload.json'), 'utf8')) as { testOnly?: string };
+    expect(manifest.testOnly).toBe('test-only-fake-ok');
+    expect(built.manifest.testOnly).toBe('test-only-fake-ok');
+    // Refused whether given the directory or the bare file (the mark is read from the image).
+    for (const kernel of [out, built.elf!.path])
+      await expect(runPayload(registry, { board: 'qemu-riscv64-virt', kernel }, env)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/test-only-fake-ok build/) });
+    const real = await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', drivers: ['uart'], outDir: join(dir, 'real') }, { spawner });
+    expect(real.manifest.testOnly).toBeUndefined();
+  }, 120_000);
+
+  it('allowed explicitly, its report line carries build=test-only-fake-ok', async () => {
+    const out = join(dir, 'fake2');
+    await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', drivers: ['uart'], outDir: out, testOnlyFakeOk: true }, { spawner });
+    const r = await runPayload(registry, { board: 'qemu-riscv64-virt', kernel: out, allowTestOnlyBuild: true }, env);
+    expect(r.boot.tail.join('\n')).toMatch(/BOARDKIT stage=payload board=qemu-riscv64-virt nonce=[0-9a-f]{32} build=test-only-fake-ok/);
+  }, 120_000);
 });
