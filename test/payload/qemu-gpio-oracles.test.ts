@@ -7,7 +7,7 @@
  * run's SD route; the variant is given the SDHCI route, which QEMU's reset state serves, so its
  * storage still reads the card and only the GPIO oracle can catch it).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,5 +116,42 @@ describe.skipIf(missing)('a test-only payload is marked and refused outside the 
     await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', drivers: ['uart'], outDir: out, testOnlyFakeOk: true }, { spawner });
     const r = await runPayload(registry, { board: 'qemu-riscv64-virt', kernel: out, allowTestOnlyBuild: true }, env);
     expect(r.boot.tail.join('\n')).toMatch(/BOARDKIT stage=payload board=qemu-riscv64-virt nonce=[0-9a-f]{32} build=test-only-fake-ok/);
+  }, 120_000);
+});
+
+describe.skipIf(missing)('sifive-gpio: a pulse that changes nothing fails the run', () => {
+  let dir: string;
+  let registry: BoardRegistry;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'boardkit-gpio-noeffect-'));
+    await writeFile(
+      join(dir, 'hifive-gpio9.yaml'),
+      [
+        '# hifive-unleashed driving GPIO 9, which QEMU sifive_u wires to nothing',
+        'id: hifive-gpio9',
+        'extends: hifive-unleashed',
+        'drivers:',
+        '  gpio:',
+        '    controllers:',
+        "      - { name: sifive-gpio, compatible: 'sifive,gpio0', base: 0x10060000, size: 0x1000, params: { line: 9, oracle: reset-event } }",
+        '',
+      ].join('\n'),
+    );
+    registry = await loadBoards([join(ROOT, 'boards'), dir]);
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the payload says gpio=no-effect and result=fail after its pulse, and the gpio oracle fails on it', async () => {
+    const out = join(dir, 'p');
+    await buildBoardPayload(registry, { board: 'hifive-gpio9', outDir: out }, { spawner });
+    const r = await runPayload(registry, { board: 'hifive-gpio9', kernel: out }, env);
+    const gpio = r.oracles.find((o) => o.driver === 'gpio');
+    expect(gpio, why(r)).toMatchObject({ oracle: 'reset-event', ok: false });
+    expect(gpio?.detail).toMatch(/gpio=no-effect/);
+    expect(r.ok).toBe(false);
+    const tail = r.boot.tail.join('\n');
+    expect(tail).toMatch(/BOARDKIT gpio=armed line=9[\s\S]*BOARDKIT gpio=no-effect status=fail\s+BOARDKIT result=fail/);
   }, 120_000);
 });
