@@ -7,7 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { BoardProfile } from '../boards/schema.js';
-import { UsageError } from '../core/errors.js';
+import { BoardkitError, UsageError } from '../core/errors.js';
 import type { ConsoleSession } from '../console/console-session.js';
 import type { RunningQemu } from '../emulator/qemu-runner.js';
 import type { PayloadConfigValues } from '../payload/config-block.js';
@@ -37,7 +37,10 @@ export function refuseTestOnlyPayload(image: Uint8Array, file: string, allow: bo
 export async function readPhys32(vm: RunningQemu, addr: number, count: number): Promise<number[]> {
   const out = await vm.qmp.execute<string>('human-monitor-command', { 'command-line': `xp /${count}wx 0x${addr.toString(16)}` });
   const words = parseXpWords(out);
-  if (words.length !== count) throw new Error(`HMP xp at 0x${addr.toString(16)} gave ${words.length} word(s), expected ${count}: ${out.trim()}`);
+  if (words.length !== count)
+    throw new BoardkitError('E_MONITOR_READ', 'infrastructure', `HMP xp at 0x${addr.toString(16)} gave ${words.length} word(s), expected ${count}: ${out.trim()}`, {
+      hint: 'the QEMU monitor could not read that address (outside the machine map?)',
+    });
   return words;
 }
 
@@ -71,10 +74,16 @@ export interface GpioOracleOptions {
   edges?: number;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts (the listener never outlives the wait). */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /** Waits until the line holding the match that ends at `end` is complete (its newline arrived). */
