@@ -4,6 +4,10 @@
  */
 #include "bk.h"
 
+volatile uint32_t bk_sd_route_selected;
+
+uint8_t bk_gpio_secret_byte(unsigned i) { return bk_config.nonce[15u - (i % 16u)]; }
+
 static void (*deferred_fn)(const struct bk_dev *);
 static const struct bk_dev *deferred_dev;
 
@@ -53,6 +57,8 @@ void bk_main(void) {
   line_begin();
   bk_puts("stage=payload board=" BK_BOARD_ID " nonce=");
   print_nonce();
+  /* A test-only build says so on its first line: the host refuses it outside the tests. */
+  if (BK_BUILD_MARK[0]) bk_puts(" build=" BK_BUILD_MARK);
   bk_putc('\n');
 
   char tmp[96];

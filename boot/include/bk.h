@@ -100,9 +100,13 @@ struct bk_config {
   uint32_t gpio_wait_ms;
   uint64_t disk_sig_offset;
   uint32_t disk_sig_length;
-  uint32_t reserved1;
+  uint32_t sd_route; /* BK_SD_ROUTE_*: which SD controller the GPIO route selects this run (0 = as built) */
   uint8_t reserved[16];
 } __attribute__((packed, aligned(16)));
+
+#define BK_SD_ROUTE_AS_BUILT 0u
+#define BK_SD_ROUTE_SDHOST 1u
+#define BK_SD_ROUTE_SDHCI 2u
 
 /* Read through a volatile pointer: the host rewrites these bytes after linking. */
 extern volatile struct bk_config bk_config;
@@ -125,6 +129,15 @@ extern const struct bk_driver_entry bk_drivers[];
 /* Runs `fn(dev)` after the result line: for effects that end the run (e.g. a reset pin). */
 void bk_defer(void (*fn)(const struct bk_dev *dev), const struct bk_dev *dev);
 extern const unsigned bk_driver_count;
+
+/* The SD route the GPIO driver selected (BK_SD_ROUTE_*; 0 when no GPIO driver ran): storage
+ * drivers read the card through the controller it names (boot/gpio/bcm2835-gpio.c). */
+extern volatile uint32_t bk_sd_route_selected;
+
+/* Bytes of the GPIO secret, derived from the nonce (mirrors src/payload/gpio-oracle.ts
+ * gpioSecret): the value GPIO drivers write into registers the host reads back over the
+ * monitor, so only a driver that wrote the controller this run can match it. */
+uint8_t bk_gpio_secret_byte(unsigned i);
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
 /* The nonce-seeded framebuffer pattern (mirrors src/payload/fb-pattern.ts). */

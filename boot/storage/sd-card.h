@@ -21,4 +21,8 @@ struct sd_host {
  * the failing step on error. */
 int sd_read_block(struct sd_host *h, uint64_t lba, uint8_t *buf, struct bk_buf *d);
 
+/* Reads the disk signature through one controller at `base` (storage/sdhost.c, storage/sdhci.c). */
+int bk_sd_read_sdhost(uintptr_t base, struct bk_buf *d);
+int bk_sd_read_sdhci(uintptr_t base, struct bk_buf *d);
+
 #endif

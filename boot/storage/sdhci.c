@@ -82,8 +82,7 @@ static int sdhci_read(struct sd_host *h, uint8_t *buf) {
 
 static uint8_t sector[512] BK_ALIGNED(16);
 
-int bk_drv_sdhci(const struct bk_dev *dev, struct bk_buf *d) {
-  uintptr_t b = dev->base;
+int bk_sd_read_sdhci(uintptr_t b, struct bk_buf *d) {
   bk_buf_puts(d, "base=");
   bk_buf_hex(d, b);
   bk_buf_puts(d, ",");

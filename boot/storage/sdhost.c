@@ -74,8 +74,7 @@ static int sdhost_read(struct sd_host *h, uint8_t *buf) {
 
 static uint8_t sector[512] BK_ALIGNED(16);
 
-int bk_drv_sdhost(const struct bk_dev *dev, struct bk_buf *d) {
-  uintptr_t b = dev->base;
+int bk_sd_read_sdhost(uintptr_t b, struct bk_buf *d) {
   bk_w32(b + SDVDD, 1);                          /* power on */
   bk_w32(b + SDCDIV, 0x148);                     /* ~400 kHz from a 250 MHz core clock */
   bk_w32(b + SDTOUT, 0xf00000);

@@ -91,10 +91,13 @@ const controller = z.strictObject({
       /** bcm2835-gpio: which SD host GPIO 48-53 route the card to. */
       sdRoute: z.enum(['sdhost', 'sdhci']).optional(),
       /**
-       * gpio: how the host proves the line works. powerdown-edge: the host pulses the line
-       * (QMP system_powerdown) after the payload says it waits; reset-event: the payload drives a
-       * line wired to reset and a QMP RESET follows; sd-route: the pin functions route the SD card,
-       * so reading the card through the routed controller proves the writes.
+       * gpio: how the host proves the line works, each with a secret fresh per run
+       * (src/workflows/payload-oracles.ts). powerdown-edge: the host pulses the line (QMP
+       * system_powerdown) a random number of times and the payload must count them, and the
+       * nonce-derived output pattern must be in the registers; reset-event: the nonce pattern is
+       * read back before the payload pulls the reset line, then a QMP RESET follows; sd-route: the
+       * host picks the route, the function selects must hold it and the card must be read through
+       * the routed controller.
        */
       oracle: z.enum(['powerdown-edge', 'reset-event', 'sd-route']).optional(),
       width: z.number().int().positive().optional(),

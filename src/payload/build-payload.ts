@@ -13,8 +13,8 @@ import type { ProgressSink } from '../core/progress.js';
 import type { Spawner } from '../transports/spawner.js';
 import { findConfigBlock } from './config-block.js';
 import { generateSources } from './generate.js';
-import { validatePayloadSpec } from './spec.js';
-import type { PayloadBuildSpec } from './spec.js';
+import { testOnlyBuildOf, validatePayloadSpec } from './spec.js';
+import type { PayloadBuildSpec, TestOnlyBuild } from './spec.js';
 import { TOOLCHAINS } from './toolchains.js';
 import type { ToolRef } from './toolchains.js';
 
@@ -58,6 +58,8 @@ export interface PayloadManifest {
   compiler: string;
   files: Record<string, { name: string; sha256: string; size: number; configOffset: number }>;
   spec: PayloadBuildSpec;
+  /** Set only for a test-only build: its report is not to be trusted, and `run` refuses it. */
+  testOnly?: TestOnlyBuild;
 }
 
 /** The boot/ directory next to dist/ (or src/) in the installed package. */
@@ -177,6 +179,8 @@ export async function buildPayload(spec: PayloadBuildSpec, options: BuildPayload
     files,
     spec,
   };
+  const testOnly = testOnlyBuildOf(spec);
+  if (testOnly) manifest.testOnly = testOnly;
   await writeFile(plan.outputs.json, `${JSON.stringify(manifest, null, 2)}\n`);
   progress({ source: 'payload.build', type: 'done', message: spec.board, data: { files } });
   return { ...result, json: plan.outputs.json, manifest };

@@ -29,7 +29,12 @@ const OFF = {
   gpioWaitMs: 60,
   diskSigOffset: 64,
   diskSigLength: 72,
+  sdRoute: 76,
 } as const;
+
+/** Config block `sd_route` values (boot/include/bk.h BK_SD_ROUTE_*). */
+const SD_ROUTES = { sdhost: 1, sdhci: 2 } as const;
+export type SdRoute = keyof typeof SD_ROUTES;
 
 export class PayloadConfigError extends BoardkitError {
   constructor(message: string, hint: string) {
@@ -53,6 +58,8 @@ export interface PayloadConfigValues {
   /** Where the host wrote the disk signature (default MBR byte 440, 4 bytes). */
   diskSignatureOffset?: number;
   diskSignatureLength?: number;
+  /** Which SD controller the GPIO driver routes the card to this run (default: as built). */
+  sdRoute?: SdRoute;
   /** Power off after the report (needs a spec `exit` method); default: halt. */
   poweroff?: boolean;
   /**
@@ -147,6 +154,10 @@ export function patchConfigBlock(bytes: Uint8Array, values: PayloadConfigValues)
   const sigLen = values.diskSignatureLength ?? 4;
   if (sigLen < 1 || sigLen > 8) throw new PayloadConfigError(`diskSignatureLength ${sigLen} is outside 1..8`, 'MBR signatures are 4 bytes');
   view.setUint32(OFF.diskSigLength, sigLen, true);
+  if (values.sdRoute !== undefined) {
+    if (!(values.sdRoute in SD_ROUTES)) throw new PayloadConfigError(`sdRoute '${String(values.sdRoute)}' is unknown`, `use ${Object.keys(SD_ROUTES).join(' or ')}`);
+    view.setUint32(OFF.sdRoute, SD_ROUTES[values.sdRoute], true);
+  }
   return out;
 }
 
@@ -157,7 +168,9 @@ export function readConfigBlock(bytes: Uint8Array): PayloadConfigValues & { flag
   const b = bytes.subarray(offset, offset + CONFIG_LENGTH);
   const hx = (n: number): string => n.toString(16).padStart(2, '0');
   const flags = view.getUint32(OFF.flags, true);
+  const route = (Object.keys(SD_ROUTES) as SdRoute[]).find((k) => SD_ROUTES[k] === view.getUint32(OFF.sdRoute, true));
   return {
+    ...(route ? { sdRoute: route } : {}),
     flags,
     nonce: b.slice(OFF.nonce, OFF.nonce + 16),
     mac: [...b.subarray(OFF.mac, OFF.mac + 6)].map(hx).join(':'),

@@ -1,6 +1,7 @@
 import type { BoardProfile, DriverKind } from '../boards/schema.js';
 import { DRIVER_KINDS } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
+import { SD_ROUTE_ALTERNATIVE } from './spec.js';
 import type { DriverController, DriverSpec, PayloadBuildSpec } from './spec.js';
 
 /** The driver kinds a board's profile can build (those not marked unsupported). */
@@ -13,7 +14,7 @@ export function supportedDrivers(profile: BoardProfile): DriverKind[] {
  * parameter comes from the profile; asking for a driver the board does not support is a usage
  * error naming what it supports and why the others are not.
  */
-export function payloadSpecFor(profile: BoardProfile, kinds: readonly DriverKind[] = supportedDrivers(profile), options: { testOnlyFakeOk?: boolean } = {}): PayloadBuildSpec {
+export function payloadSpecFor(profile: BoardProfile, kinds: readonly DriverKind[] = supportedDrivers(profile), options: { testOnlyFakeOk?: boolean; testOnlySkipGpio?: boolean } = {}): PayloadBuildSpec {
   const problems: string[] = [];
   const wanted = kinds.includes('uart') ? kinds : ['uart' as DriverKind, ...kinds];
   const drivers: DriverSpec[] = [];
@@ -33,7 +34,12 @@ export function payloadSpecFor(profile: BoardProfile, kinds: readonly DriverKind
         continue;
       }
     }
-    drivers.push(driverSpec(kind, c));
+    const spec = driverSpec(kind, c);
+    // An SD controller the GPIO route can swap for another one the profile lists: both are built.
+    const alt = SD_ROUTE_ALTERNATIVE[spec.controller];
+    const altCtl = alt ? entry.controllers!.find((x) => (x.driver ?? x.name) === alt) : undefined;
+    if (altCtl?.base !== undefined && wanted.includes('gpio')) spec.altBase = altCtl.base;
+    drivers.push(spec);
   }
   if (problems.length) {
     throw new UsageError(`cannot build the payload for ${profile.id} with drivers ${wanted.join(',')}:\n  ${problems.join('\n  ')}`, {
@@ -53,6 +59,7 @@ export function payloadSpecFor(profile: BoardProfile, kinds: readonly DriverKind
   };
   if (profile.payload?.timerHz !== undefined) spec.timerHz = profile.payload.timerHz;
   if (options.testOnlyFakeOk) spec.testOnlyFakeOk = true;
+  if (options.testOnlySkipGpio) spec.testOnlySkipGpio = true;
   return spec;
 }
 

@@ -2,7 +2,7 @@
  * Pure generation of the per-build sources: `bk-gen.h` (defines), `bk-drivers.c` (driver table)
  * and `link.ld` (load address). Same spec in, same text out; the builder only writes and compiles.
  */
-import { CONSOLE_BACKENDS, CONTROLLERS } from './spec.js';
+import { CONSOLE_BACKENDS, CONTROLLERS, testOnlyBuildOf } from './spec.js';
 import type { DriverSpec, PayloadBuildSpec } from './spec.js';
 
 export interface GeneratedSources {
@@ -30,7 +30,7 @@ export function driverArgs(d: DriverSpec, consoleBaud: number): [number, number,
       return [d.line ?? 0, d.sdRoute === 'sdhci' ? 1 : 0, 0, 0];
     case 'storage':
     case 'ethernet':
-      return [d.slots ?? 1, d.stride ?? 0x200, 0, 0];
+      return [d.slots ?? 1, d.stride ?? 0x200, d.altBase ?? 0, 0];
   }
 }
 
@@ -51,6 +51,8 @@ function header(spec: PayloadBuildSpec): string {
     `#define BK_EXIT_PSCI_SMC ${exit === 'psci-smc' ? 1 : 0}`,
     `#define BK_EXIT_EFI_RESET ${exit === 'efi-reset' ? 1 : 0}`,
     `#define BK_FAKE_OK ${spec.testOnlyFakeOk ? 1 : 0}`,
+    `#define BK_SKIP_GPIO ${spec.testOnlySkipGpio ? 1 : 0}`,
+    `#define BK_BUILD_MARK ${cStr(testOnlyBuildOf(spec) ?? '')}`,
   ];
   if (spec.arch === 'riscv64') lines.push(`#define BK_TIMER_HZ ${spec.timerHz ?? DEFAULT_RISCV_TIMER_HZ}ull`);
   else if (spec.timerHz !== undefined) lines.push(`#define BK_TIMER_HZ ${spec.timerHz}ull`);

@@ -23,10 +23,21 @@ export {
 export { checkFramebufferPattern, comparePattern, parsePpm, patternRgb, patternSamplePoints } from './fb-pattern.js';
 export type { PatternCheck, PpmImage, SamplePoint } from './fb-pattern.js';
 export { generateSources } from './generate.js';
-export { PayloadReportError, checkBootReport, checkReportNonce, driverReport, nonceHex, parseBootReport } from './report.js';
+export { PayloadReportError, checkBootReport, checkReportNonce, driverReport, nonceHex, parseBootReport, testOnlyBuildInImage } from './report.js';
 export type { BootReport, DriverReport, PayloadFault } from './report.js';
 export { CONTROLLERS, validatePayloadSpec } from './spec.js';
 export type { ConsoleSpec, DriverController, DriverKind, DriverSpec, PayloadArch, PayloadBuildSpec, PayloadExit, PayloadFormat } from './spec.js';
 export { checkEthernetFrames, parseUdpReportFrame } from './udp-report.js';
 export type { EthernetExpectation, UdpReportFrame } from './udp-report.js';
-export { checkGpioEdgeAfterTrigger, checkResetAfterGpio, gpioWaitingIndex } from './gpio-oracle.js';
+export {
+  checkGpioEdgeAfterTrigger,
+  checkPl061Effect,
+  checkResetAfterGpio,
+  checkSdRouteEffect,
+  checkSifiveResetEffect,
+  gpioSecretByte,
+  gpioWaitingIndex,
+  parseXpWords,
+  pl061Pattern,
+  sifiveGpioPattern,
+} from './gpio-oracle.js';

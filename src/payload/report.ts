@@ -26,6 +26,8 @@ export interface BootReport {
   board?: string;
   /** Lower-case hex, 32 digits. */
   nonce?: string;
+  /** Set only by a test-only build (`build=test-only-fake-ok`, ...): its word is worth nothing. */
+  build?: string;
   info: Record<string, string>;
   drivers: DriverReport[];
   result?: 'pass' | 'fail';
@@ -61,6 +63,7 @@ export function parseBootReport(text: string): BootReport {
     if (kv.stage === 'payload') {
       if (kv.board !== undefined) report.board = kv.board;
       if (kv.nonce !== undefined) report.nonce = kv.nonce.toLowerCase();
+      if (kv.build !== undefined) report.build = kv.build;
     } else if (body.startsWith('info ')) Object.assign(report.info, pairs(body.slice(5)));
     else if (kv.driver !== undefined && (kv.status === 'ok' || kv.status === 'fail')) {
       const detail = kv.detail ?? '';
@@ -131,4 +134,20 @@ export function checkBootReport(report: BootReport, spec: Pick<PayloadBuildSpec,
 
 export function driverReport(report: BootReport, kind: DriverKind): DriverReport | undefined {
   return report.drivers.find((d) => d.kind === kind);
+}
+
+const TEST_ONLY_MARK = Buffer.from(' build=test-only-', 'latin1');
+
+/**
+ * The test-only mark compiled into a payload image (boot/common/main.c prints it on the stage
+ * line), e.g. `test-only-fake-ok`, or undefined for a real build. Read from the bytes, so a
+ * payload passed without its payload.json is recognised too.
+ */
+export function testOnlyBuildInImage(bytes: Uint8Array): string | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = buf.indexOf(TEST_ONLY_MARK);
+  if (at < 0) return undefined;
+  let end = at + 7;
+  while (end < buf.length && /[a-z0-9-]/.test(String.fromCharCode(buf[end]!))) end++;
+  return buf.subarray(at + 7, end).toString('latin1');
 }

@@ -51,6 +51,11 @@ export interface DriverSpec {
   line?: number;
   /** bcm2835-gpio: where GPIO 48-53 route the SD card (ALT0 = sdhost, ALT3 = sdhci). */
   sdRoute?: 'sdhost' | 'sdhci';
+  /**
+   * sdhost/sdhci: the base of the other SD controller, which the GPIO route may select for a run
+   * (the config block's sd route); the storage driver then reads the card through that one.
+   */
+  altBase?: number;
   /** framebuffer size (default 640x480). */
   width?: number;
   height?: number;
@@ -76,6 +81,22 @@ export interface PayloadBuildSpec {
    * test can prove the host oracles reject a lying payload. Never set this for a real run.
    */
   testOnlyFakeOk?: boolean;
+  /**
+   * TEST ONLY: GPIO drivers skip every GPIO register access but report as usual (and the
+   * sifive-gpio variant reboots through SBI instead of its reset line), so a test can prove
+   * that each GPIO oracle fails exactly when the GPIO work is skipped. Never for a real run.
+   */
+  testOnlySkipGpio?: boolean;
+}
+
+/** The mark a test-only build prints on its stage line (`build=...`) and records in payload.json. */
+export type TestOnlyBuild = 'test-only-fake-ok' | 'test-only-skip-gpio';
+
+/** Which test-only switch a spec sets, if any (both at once is refused by validation). */
+export function testOnlyBuildOf(spec: Pick<PayloadBuildSpec, 'testOnlyFakeOk' | 'testOnlySkipGpio'>): TestOnlyBuild | undefined {
+  if (spec.testOnlyFakeOk) return 'test-only-fake-ok';
+  if (spec.testOnlySkipGpio) return 'test-only-skip-gpio';
+  return undefined;
 }
 
 interface ControllerInfo {
@@ -88,6 +109,11 @@ interface ControllerInfo {
   /** What a testOnlyFakeOk build prints: plausible, so only an independent oracle can tell. */
   fakeDetail: string;
 }
+
+const SD_SOURCES = ['storage/sd-route.c', 'storage/sdhost.c', 'storage/sdhci.c', 'storage/sd-card.c', 'storage/disk-sig.c'] as const;
+
+/** SD controllers one storage entry can switch between when the GPIO route selects the other. */
+export const SD_ROUTE_ALTERNATIVE: Readonly<Partial<Record<DriverController, DriverController>>> = { sdhost: 'sdhci', sdhci: 'sdhost' };
 
 const MMIO_ARCHES: readonly PayloadArch[] = ['riscv64', 'aarch64'];
 
@@ -106,8 +132,8 @@ export const CONTROLLERS: Readonly<Record<DriverController, ControllerInfo>> = {
   'mailbox-fb': { kind: 'framebuffer', arches: ['aarch64'], sources: ['fb/mailbox-fb.c', 'common/pattern.c'], fn: 'bk_drv_mailbox_fb', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   gop: { kind: 'framebuffer', arches: ['x86_64'], sources: ['fb/gop.c', 'common/pattern.c'], fn: 'bk_drv_gop', fakeDetail: 'mode=640x480x32,pattern=nonce' },
   'virtio-blk': { kind: 'storage', arches: MMIO_ARCHES, sources: ['storage/virtio-blk.c', 'storage/disk-sig.c', 'virtio/virtio-mmio.c'], fn: 'bk_drv_virtio_blk', fakeDetail: 'sig=0x00000000' },
-  sdhost: { kind: 'storage', arches: ['aarch64'], sources: ['storage/sdhost.c', 'storage/sd-card.c', 'storage/disk-sig.c'], fn: 'bk_drv_sdhost', fakeDetail: 'sig=0x00000000' },
-  sdhci: { kind: 'storage', arches: ['aarch64'], sources: ['storage/sdhci.c', 'storage/sd-card.c', 'storage/disk-sig.c'], fn: 'bk_drv_sdhci', fakeDetail: 'sig=0x00000000' },
+  sdhost: { kind: 'storage', arches: ['aarch64'], sources: SD_SOURCES, fn: 'bk_drv_sdhost', fakeDetail: 'sig=0x00000000' },
+  sdhci: { kind: 'storage', arches: ['aarch64'], sources: SD_SOURCES, fn: 'bk_drv_sdhci', fakeDetail: 'sig=0x00000000' },
   'virtio-net': { kind: 'ethernet', arches: MMIO_ARCHES, sources: ['net/virtio-net.c', 'net/udp-report.c', 'virtio/virtio-mmio.c'], fn: 'bk_drv_virtio_net', fakeDetail: 'sent=udp-broadcast' },
 };
 
@@ -161,11 +187,13 @@ export function validatePayloadSpec(spec: PayloadBuildSpec): void {
     if (!info.arches.includes(spec.arch))
       problems.push(`${where}: the payload has no ${d.controller} driver for ${spec.arch} (it has one for ${info.arches.join(', ')})`);
     if (!addr(d.base)) problems.push(`${where}: base must be a non-negative integer`);
-    for (const k of ['slots', 'stride', 'line', 'width', 'height', 'baud'] as const)
+    if (d.altBase !== undefined && !SD_ROUTE_ALTERNATIVE[d.controller]) problems.push(`${where}: altBase is only for SD controllers the GPIO route switches between`);
+    for (const k of ['slots', 'stride', 'line', 'width', 'height', 'baud', 'altBase'] as const)
       if (d[k] !== undefined && !u32(d[k])) problems.push(`${where}: ${k} must be a 32-bit unsigned integer`);
     if (d.kind === 'uart' && d.controller !== spec.console?.type)
       problems.push(`${where}: only the console UART (${spec.console?.type}) can be reported`);
   });
+  if (spec.testOnlyFakeOk && spec.testOnlySkipGpio) problems.push('testOnlyFakeOk and testOnlySkipGpio exclude each other');
   if (problems.length)
     throw new UsageError(`payload spec for '${spec.board}' is invalid: ${problems.join('; ')}`, {
       hint: 'fix the board profile driver set (or the spec) so every driver exists for the arch',

@@ -13,6 +13,8 @@ export interface PayloadBuildRequest {
   outDir: string;
   /** TEST ONLY: drivers claim ok without doing the work (proves the host oracles catch it). */
   testOnlyFakeOk?: boolean;
+  /** TEST ONLY: GPIO drivers skip their register work (proves each GPIO oracle catches it). */
+  testOnlySkipGpio?: boolean;
 }
 
 /** Builds the reference payload for a board's driver set, from its profile, with the cross toolchain. */
@@ -23,6 +25,9 @@ export async function buildBoardPayload(
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<PayloadBuildResult> {
   const profile = resolveBoard(board, request.board);
-  const spec = payloadSpecFor(profile, request.drivers, request.testOnlyFakeOk ? { testOnlyFakeOk: true } : {});
+  const spec = payloadSpecFor(profile, request.drivers, {
+    ...(request.testOnlyFakeOk ? { testOnlyFakeOk: true } : {}),
+    ...(request.testOnlySkipGpio ? { testOnlySkipGpio: true } : {}),
+  });
   return buildPayload(spec, { spawner: env.spawner, outDir: resolve(request.outDir), ...(options.progress ? { progress: options.progress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 }

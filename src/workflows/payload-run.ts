@@ -11,17 +11,16 @@ import { newNonce, patchConfigBlock } from '../payload/config-block.js';
 import { checkStorageReport, createFixtureDisk, randomDiskSignature } from '../payload/disk-signature.js';
 import { comparePattern } from '../payload/fb-pattern.js';
 import { payloadSpecFor } from '../payload/from-profile.js';
-import { checkGpioEdgeAfterTrigger, checkResetAfterGpio } from '../payload/gpio-oracle.js';
 import { checkReportNonce, nonceHex, parseBootReport } from '../payload/report.js';
 import type { PayloadBuildSpec } from '../payload/spec.js';
 import { checkEthernetFrames } from '../payload/udp-report.js';
-import type { BootSpec } from '../console/boot-verifier.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
 import { ORACLES_NOT_RUN } from './verdict.js';
 import { encodePpm } from './run-dir.js';
 import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
 import { stageEspDir } from './esp-dir.js';
 import { checkOutputFile } from './output-paths.js';
+import { gpioOracleRun, refuseTestOnlyPayload, type GpioOracleOptions } from './payload-oracles.js';
 
 /** The NIC address QEMU gives the first virtio-net device; the payload reports from it. */
 const GUEST_MAC = '52:54:00:12:34:56';
@@ -49,6 +48,13 @@ export interface PayloadRunRequest {
   nonce?: Uint8Array;
   /** The nonce the host expects in the report (default: the one it patched). */
   expectNonce?: Uint8Array;
+  /**
+   * TESTS ONLY: accept a payload built with a test-only switch (fake-ok, skip-gpio), which is
+   * otherwise refused with a usage error: its report is a lie by design.
+   */
+  allowTestOnlyBuild?: boolean;
+  /** Tests: fix the GPIO oracle's per-run secret (edge count, SD route) instead of a random one. */
+  gpioOracle?: GpioOracleOptions;
 }
 
 export interface OracleVerdict {
@@ -99,21 +105,23 @@ export async function runPayload(
   // Validates the set against the board (unsupported drivers are a usage error naming why).
   const spec = payloadSpecFor(profile, kinds);
   const gpio = spec.drivers.find((d) => d.kind === 'gpio');
-  const gpioOracle = profile.drivers.gpio.controllers?.[0]?.params?.oracle;
+  const gpioRun = gpio ? gpioOracleRun(profile, gpio, request.gpioOracle) : undefined;
   const fb = spec.drivers.find((d) => d.kind === 'framebuffer');
 
   const work = await mkdtemp(join(tmpdir(), 'boardkit-payload-run-'));
   try {
     const nonce = request.nonce ?? newNonce();
     const expectNonce = request.expectNonce ?? nonce;
-    const patched = patchConfigBlock(new Uint8Array(await readFile(located.file)), {
+    const image0 = new Uint8Array(await readFile(located.file));
+    refuseTestOnlyPayload(image0, located.file, request.allowTestOnlyBuild);
+    const patched = patchConfigBlock(image0, {
       nonce,
       mac: GUEST_MAC,
       ip: '192.0.2.15',
       peerIp: '255.255.255.255',
       srcPort: REPORT_PORT - 1,
       peerPort: REPORT_PORT,
-      ...(gpio ? { gpioWaitMs: 20_000 } : {}),
+      ...gpioRun?.config,
     });
 
     let kernel: string | undefined = join(work, basename(located.file));
@@ -137,36 +145,25 @@ export async function runPayload(
       { name: 'drivers', items: kinds.map((k) => ({ name: k, pattern: `BOARDKIT driver=${k} status=ok` })), before: 'result' },
     ];
     let consoleText = '';
-    let triggeredAt = -1;
     let screen: { width: number; height: number; data: Uint8Array } | undefined;
-    let events: ReadonlyArray<{ event: string }> = [];
+    let gpioError: unknown;
     const whileRunning: Parameters<typeof runBoard>[1]['whileRunning'] = async ({ vm, console: session, signal }) => {
       const limit = { signal, timeoutMs: 120_000 * vm.timeoutMultiplier };
       const cursor = session.cursor('start');
+      const gpioCtx = { vm, session, signal, timeoutMs: limit.timeoutMs };
       try {
-        let resultSeen = false;
-        if (gpio && gpioOracle === 'powerdown-edge') {
-          const m = await cursor.expect([/BOARDKIT gpio=waiting/, /BOARDKIT result=/], limit).catch(() => undefined);
-          resultSeen = m?.index === 1;
-          if (m?.index === 0) {
-            // Trigger only once the whole `gpio=waiting line=N` line has arrived, so the console
-            // position recorded as the trigger point is after the announcement.
-            const deadline = Date.now() + 2_000 * vm.timeoutMultiplier;
-            while (!session.textBetween(m.end).includes('\n') && Date.now() < deadline && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
-            triggeredAt = session.textBetween(0).length;
-            await vm.powerdown();
-          }
-        }
+        // GPIO host actions (see payload-oracles.ts): edges while the payload waits, register
+        // reads over the monitor; an error there is evidence missing, which the check reports.
+        await gpioRun?.beforeResult?.(gpioCtx).catch((err: unknown) => (gpioError = err));
         if (signal.aborted) return;
-        if (!resultSeen) await cursor.expect(/BOARDKIT result=/, limit).catch(() => undefined);
+        await cursor.expect(/BOARDKIT result=/, limit).catch(() => undefined);
         if (signal.aborted) return;
         if (fb) {
           const img = await vm.screendump().catch(() => undefined);
           if (img) screen = { width: img.width, height: img.height, data: img.rgb };
         }
-        if (gpio && gpioOracle === 'reset-event') await vm.waitForEvent('RESET', { ...limit, since: 0 }).catch(() => undefined);
+        await gpioRun?.afterResult?.(gpioCtx).catch((err: unknown) => (gpioError = err));
       } finally {
-        events = [...vm.events];
         consoleText = session.textBetween(0);
       }
     };
@@ -254,21 +251,18 @@ export async function runPayload(
         if (r.mismatches.length) throw new Error(`pattern mismatch at ${r.mismatches.length}/${r.total} sample points`);
         return `screendump matches the nonce pattern at ${r.matched}/${r.total} sample points`;
       });
-    if (gpio)
-      check('gpio', gpioOracle ?? 'none', () => {
-        switch (gpioOracle) {
-          case 'powerdown-edge':
-            checkGpioEdgeAfterTrigger(consoleText, triggeredAt);
-            return 'edge reported only after the host pulsed the line (QMP system_powerdown)';
-          case 'reset-event':
-            checkResetAfterGpio(consoleText, events);
-            return 'QMP RESET followed the payload driving the reset line';
-          case 'sd-route':
-            if (signature === undefined) throw new Error('the sd-route oracle needs the storage driver in the set');
-            checkStorageReport(report, signature);
-            return 'the card was read through the controller the GPIO functions routed it to';
-          default:
-            throw new Error(`board '${profile.id}' names no GPIO oracle (drivers.gpio params.oracle)`);
+    if (gpioRun)
+      check('gpio', gpioRun.name, () => {
+        if (gpioRun.name === 'sd-route') {
+          if (signature === undefined) throw new Error('the sd-route oracle needs the storage driver in the set');
+          checkStorageReport(report, signature);
+        }
+        try {
+          return gpioRun.check(consoleText, nonce);
+        } catch (err) {
+          // Say why evidence is missing when the host could not collect it (QMP/HMP failure).
+          if (gpioError !== undefined) throw new Error(`${err instanceof Error ? err.message : String(err)} (host side: ${gpioError instanceof Error ? gpioError.message : String(gpioError)})`);
+          throw err;
         }
       });
     const consoleOk = run.ok;

@@ -67,3 +67,17 @@ describe('patchConfigBlock', () => {
     expect(() => patchConfigBlock(image(), { nonce: newNonce(), peerPort: 70000 })).toThrow(/16-bit/);
   });
 });
+
+describe('sd route (offset 76)', () => {
+  it('writes 1 = sdhost, 2 = sdhci (boot/include/bk.h BK_SD_ROUTE_*), 0 when not asked, and reads it back', () => {
+    const nonce = newNonce();
+    const at = (img: Uint8Array) => new DataView(img.buffer).getUint32(1000 + 76, true);
+    expect(at(patchConfigBlock(image(), { nonce }))).toBe(0);
+    expect(readConfigBlock(patchConfigBlock(image(), { nonce })).sdRoute).toBeUndefined();
+    const host = patchConfigBlock(image(), { nonce, sdRoute: 'sdhost' });
+    const hci = patchConfigBlock(image(), { nonce, sdRoute: 'sdhci' });
+    expect([at(host), at(hci)]).toEqual([1, 2]);
+    expect([readConfigBlock(host).sdRoute, readConfigBlock(hci).sdRoute]).toEqual(['sdhost', 'sdhci']);
+    expect(() => patchConfigBlock(image(), { nonce, sdRoute: 'emmc' as 'sdhost' })).toThrow(/sdRoute 'emmc' is unknown/);
+  });
+});

@@ -19,7 +19,7 @@ import { checkEthernetFrames } from '../../src/payload/udp-report.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { QEMU_AARCH64_VIRT, aarch64VirtArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
-import { framebufferProven } from './helpers/oracles.js';
+import { framebufferProven, takeScreendump } from './helpers/oracles.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { openUdpSink } from './helpers/udp-sink.js';
 
@@ -68,13 +68,7 @@ describe.skipIf(missing)('payload on qemu-aarch64-virt', () => {
       triggeredAt = s.output.length;
       await qmp.execute('system_powerdown');
       await s.waitFor(/BOARDKIT result=\w+/, 30_000);
-      const ppm = join(dir, `${tag}.ppm`);
-      try {
-        await qmp.execute('screendump', { filename: ppm });
-        screen = await readFile(ppm);
-      } catch {
-        screen = undefined; // no display surface at all: the framebuffer was never set up
-      }
+      screen = await takeScreendump(qmp, join(dir, `${tag}.ppm`)); // a failed screendump fails the test
     } finally {
       qmp.close();
       await s.stop();

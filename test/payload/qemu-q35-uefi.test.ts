@@ -15,7 +15,7 @@ import { checkBootReport, parseBootReport } from '../../src/payload/report.js';
 import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { OVMF_CODE, OVMF_VARS, X86_KIOSK, q35OvmfArgs } from './helpers/boards.js';
-import { framebufferProven } from './helpers/oracles.js';
+import { framebufferProven, takeScreendump } from './helpers/oracles.js';
 import { connectQmp } from './helpers/qmp.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { qemuScratch } from './helpers/scratch.js';
@@ -43,8 +43,7 @@ describe.skipIf(missing)('payload on q35 + OVMF (UEFI)', () => {
       await s.waitFor(/BOARDKIT result=\w+/, 90_000); // OVMF under TCG: ~10 s to the payload
       const qmp = await connectQmp(qmpSocket);
       try {
-        await qmp.execute('screendump', { filename: join(scratch.dir, `${tag}.ppm`) });
-        screen = await readFile(join(scratch.dir, `${tag}.ppm`));
+        screen = await takeScreendump(qmp, join(scratch.dir, `${tag}.ppm`));
       } finally {
         qmp.close();
       }

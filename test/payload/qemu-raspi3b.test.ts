@@ -19,7 +19,7 @@ import type { PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { RPI3B, RPI3B_SDHCI, raspi3bArgs } from './helpers/boards.js';
 import { connectQmp } from './helpers/qmp.js';
-import { framebufferProven } from './helpers/oracles.js';
+import { framebufferProven, takeScreendump } from './helpers/oracles.js';
 import { QemuSession } from './helpers/qemu-session.js';
 import { qemuScratch } from './helpers/scratch.js';
 
@@ -50,10 +50,7 @@ describe.skipIf(missing)('payload on QEMU raspi3b', () => {
       if (screendump) {
         const qmp = await connectQmp(qmpSocket);
         try {
-          await qmp.execute('screendump', { filename: join(scratch.dir, `${tag}.ppm`) });
-          screen = await readFile(join(scratch.dir, `${tag}.ppm`));
-        } catch {
-          screen = undefined;
+          screen = await takeScreendump(qmp, join(scratch.dir, `${tag}.ppm`)); // a failed screendump fails the test
         } finally {
           qmp.close();
         }

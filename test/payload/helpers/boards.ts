@@ -83,7 +83,8 @@ export const RPI3B: PayloadBuildSpec = {
     { kind: 'uart', controller: 'bcm2835-aux', base: 0x3f21_5040 },
     { kind: 'gpio', controller: 'bcm2835-gpio', base: 0x3f20_0000, sdRoute: 'sdhost' },
     { kind: 'framebuffer', controller: 'mailbox-fb', base: 0x3f00_b880, width: 640, height: 480 },
-    { kind: 'storage', controller: 'sdhost', base: 0x3f20_2000 },
+    // altBase: the SDHCI, which the run's GPIO route may select instead (storage/sd-route.c).
+    { kind: 'storage', controller: 'sdhost', base: 0x3f20_2000, altBase: 0x3f30_0000 },
   ],
 };
 
