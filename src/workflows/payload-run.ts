@@ -172,6 +172,9 @@ export async function runPayload(
       board: profile.id,
       expectedSets,
       extraMarkers: [{ stage: 'result', pattern: 'BOARDKIT result=', timeoutMs: 30_000 }],
+      // The reset-event oracle resets the SoC right after the report by design: that reset is the
+      // oracle's evidence (checked by it), so no settle window follows the result= line.
+      ...(gpioRun?.name === 'reset-event' ? { settleMs: 0 } : {}),
       whileRunning,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.logFile ? { logFile: request.logFile } : {}),
