@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
+import { DRIVER_KINDS as KINDS, type DriverKind } from '../../boards/schema.js';
 import { UsageError } from '../../core/errors.js';
 import { makeContext, type GlobalArgs } from '../context.js';
-
-const KINDS = ['uart', 'gpio', 'framebuffer', 'storage', 'ethernet'] as const;
 
 interface BuildArgs extends GlobalArgs {
   board: string;
@@ -12,12 +11,12 @@ interface BuildArgs extends GlobalArgs {
 }
 
 /** `--drivers uart,gpio` and `--drivers uart gpio` both work. */
-export function parseDrivers(values: readonly string[] | undefined): Array<(typeof KINDS)[number]> | undefined {
+export function parseDrivers(values: readonly string[] | undefined): DriverKind[] | undefined {
   if (!values) return undefined;
   const kinds = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const bad = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
   if (bad.length) throw new UsageError(`unknown driver kind(s): ${bad.join(', ')}`, { hint: `driver kinds: ${KINDS.join(', ')}` });
-  return kinds as Array<(typeof KINDS)[number]>;
+  return kinds as DriverKind[];
 }
 
 const build: CommandModule<GlobalArgs, BuildArgs> = {
