@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sourcesHaveComponent } from '../../src/workflows/apt-sources.js';
-import { checkNativeAddons, checkNode } from '../../src/workflows/doctor-checks.js';
-import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor-fixes.js';
-import { parsePackageList } from '../../src/workflows/doctor-packages.js';
-import type { DoctorFacts, DoctorProbes } from '../../src/workflows/doctor-probes.js';
-import { runDoctor } from '../../src/workflows/doctor.js';
+import { sourcesHaveComponent } from '../../src/workflows/doctor/apt-sources.js';
+import { checkNativeAddons, checkNode } from '../../src/workflows/doctor/checks.js';
+import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor/fixes.js';
+import { parsePackageList } from '../../src/workflows/doctor/packages.js';
+import type { DoctorFacts, DoctorProbes } from '../../src/workflows/doctor/probes.js';
+import { runDoctor } from '../../src/workflows/doctor/doctor.js';
 import type { RunOptions, RunResult, Spawner } from '../../src/transports/spawner.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -91,7 +91,7 @@ describe('doctor checks (fake host)', () => {
     host.lists.push('x_binary-arm64_Packages', 'x_non-free-firmware_binary-amd64_Packages');
     host.files.set('/run/udev/control', '');
     host.files.set(UDEV_RULES_FILE, 'x');
-    host.files.set('/etc/udev/rules.d/60-boardkit.rules', (await import('../../src/workflows/doctor-fixes.js')).udevRulesText());
+    host.files.set('/etc/udev/rules.d/60-boardkit.rules', (await import('../../src/workflows/doctor/fixes.js')).udevRulesText());
     host.files.set('/etc/group', 'root:x:0:\ndialout:x:20:alice\nplugdev:x:46:alice\nalice:x:1000:\n');
     const report = await runDoctor({ probes: host.probes(1000, { USER: 'alice' }), packageList: PACKAGE_LIST });
     expect(report.checks.filter((c) => c.status !== 'ok')).toEqual([]);
