@@ -269,6 +269,28 @@ describe('architecture (docs/architecture.md)', () => {
     expect(violations).toEqual([]);
   });
 
+  it('what the code cites is in the repository: docs/ files and their sections exist; no DESIGN.md or reference/ notes', async () => {
+    const problems: string[] = [];
+    const files = [...(await sourceFiles(SRC)), ...(await sourceFiles(join(ROOT, 'test'))), join(SRC, 'transports', 'node', 'native', 'tftp_pump.c')];
+    for (const file of files) {
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      for (const [i, line] of lines.entries()) {
+        const where = `${relative(ROOT, file)}:${i + 1}`;
+        if (file === join(ROOT, 'test', 'architecture.test.ts')) continue; // this test names what it forbids
+        if (/\bDESIGN(\.md)?\s*§|\bDESIGN\.md\b|\breference\/[\w-]+\.md\b/.test(line)) problems.push(`${where}: cites a note that is not in the repository: ${line.trim()}`);
+        for (const m of line.matchAll(/\bdocs\/([\w-]+\.md)((?:\s*§\s*\d+(?:,\s*§\s*\d+)*)?)/g)) {
+          const doc = await readFile(join(ROOT, 'docs', m[1]!), 'utf8').catch(() => undefined);
+          if (doc === undefined) {
+            problems.push(`${where}: docs/${m[1]} does not exist`);
+            continue;
+          }
+          for (const n of m[2]!.matchAll(/§\s*(\d+)/g)) if (!new RegExp(`^## ${n[1]}\\. `, 'm').test(doc)) problems.push(`${where}: docs/${m[1]} has no section ${n[1]}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('only src/cli writes to the terminal', async () => {
     const violations: string[] = [];
     for (const file of await sourceFiles(SRC)) {
