@@ -56,7 +56,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       loadNodeTransports(),
       import('../render/run.js'),
       import('../render/tasks.js'),
-      import('./payload.js'),
+      import('../drivers-option.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     const env = {
