@@ -291,6 +291,30 @@ describe('architecture (docs/architecture.md)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('starting the CLI (and --help) loads no zod, usb or serialport: what main.ts reaches through static imports', async () => {
+    const graph = await importGraph();
+    const start = join(SRC, 'cli', 'main.ts');
+    const reached = new Set([start]);
+    const via = new Map<string, string>();
+    for (const file of reached) {
+      for (const e of graph.get(file) ?? []) {
+        if (e.kind !== 'static' || reached.has(e.to)) continue;
+        reached.add(e.to);
+        via.set(e.to, file);
+      }
+    }
+    const violations: string[] = [];
+    for (const file of reached) {
+      for (const ref of findImports(await readFile(file, 'utf8'))) {
+        if (ref.kind !== 'static' || !/^(zod|usb|serialport)(\/|$)/.test(ref.spec)) continue;
+        const chain: string[] = [];
+        for (let f: string | undefined = file; f; f = via.get(f)) chain.unshift(relative(ROOT, f));
+        violations.push(`${chain.join(' -> ')} imports '${ref.spec}' at startup: import it inside the command handler`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('only src/cli writes to the terminal', async () => {
     const violations: string[] = [];
     for (const file of await sourceFiles(SRC)) {
