@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,17 @@ import { describe, expect, it } from 'vitest';
 const BENCH = join(import.meta.dirname, 'bench');
 const isRoot = process.getuid?.() === 0;
 
+/** Whether UDP 127.0.0.1:69 can be bound now (dnsmasq, the TFTP peer, serves only there). */
+async function tftpPortFree(): Promise<boolean> {
+  const sock = createSocket('udp4');
+  const free = await new Promise<boolean>((resolve) => {
+    sock.once('error', () => resolve(false));
+    sock.bind(69, '127.0.0.1', () => resolve(true));
+  });
+  await new Promise<void>((resolve) => sock.close(() => resolve()));
+  return free;
+}
+
 /** The line each benchmark prints when it measured something. */
 const RESULT: Record<string, RegExp> = {
   'console-engine.mjs': /^console-engine: 1 MB, 30 patterns, median [\d.]+ MB\/s/m,
@@ -23,7 +35,11 @@ const RESULT: Record<string, RegExp> = {
 };
 /** Why a benchmark cannot run here, or undefined. */
 const SKIP: Record<string, string | undefined> = {
-  'tftp.mjs': isRoot ? undefined : 'needs root: dnsmasq, the peer it is measured beside, serves TFTP only on port 69',
+  'tftp.mjs': !isRoot
+    ? 'needs root: dnsmasq, the peer it is measured beside, serves TFTP only on port 69'
+    : !(await tftpPortFree())
+      ? 'UDP port 69 on 127.0.0.1 is taken (another TFTP server or benchmark is running)'
+      : undefined,
 };
 
 function runBench(script: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {
