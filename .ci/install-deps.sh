@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages boardkit's tests need, idempotently. Shared with `boardkit doctor`:
 # the package list lives ONLY in .ci/debian-packages.txt (column 1), and the apt source written
-# here is the same one `boardkit doctor --fix` writes (src/workflows/doctor-fixes.ts).
+# here is the same one `boardkit doctor --fix` writes (src/workflows/doctor/fixes.ts).
 #
 # - adds the arm64 foreign architecture (u-boot-rpi:arm64 is downloaded, never installed);
 # - adds the non-free-firmware component (raspi-firmware is downloaded, NEVER installed: its
@@ -15,7 +15,7 @@
 # APT_DIR, default /etc/apt) and changes nothing; tests compare it with the TypeScript parser.
 set -euo pipefail
 
-# The same rules as debianArchiveUri() in src/workflows/apt-sources.ts (sources.list(5)): the first
+# The same rules as debianArchiveUri() in src/workflows/doctor/apt-sources.ts (sources.list(5)): the first
 # enabled `deb` entry whose suites include the codename and whose components include `main`;
 # comments, `Enabled: no` stanzas and cdrom: URIs are skipped.
 deb822_awk='

@@ -1,3 +1,4 @@
+import { findUnboundedQuantifier } from '../core/bounded-pattern.js';
 import { InvalidPatternError, UnboundedPatternError } from './console-errors.js';
 
 /**
@@ -5,10 +6,9 @@ import { InvalidPatternError, UnboundedPatternError } from './console-errors.js'
  * RegExp. Patterns are matched within one line of normalised console text (a match never spans a
  * line break; `^`/`$` are line anchors).
  *
- * Rule `unbounded-pattern` (after tbot's BoundedPattern): every repetition needs an upper bound.
- * `.*`, `.+`, `\S+`, `x{2,}` are rejected; `.{0,80}`, `\S{1,64}` are fine. A bounded pattern can
- * only ever look at a bounded window, so the engine never rescans the log and a runaway match
- * cannot swallow the rest of the boot.
+ * Rule `unbounded-pattern` (defined once, in `core/bounded-pattern.ts`): every repetition needs an
+ * upper bound. A bounded pattern can only ever look at a bounded window, so the engine never
+ * rescans the log and a runaway match cannot swallow the rest of the boot.
  */
 export type PatternSource = string | RegExp;
 
@@ -31,7 +31,9 @@ const MIN_PREFILTER = 3;
 export function compilePattern(pattern: PatternSource): CompiledPattern {
   const source = typeof pattern === 'string' ? pattern : pattern.source;
   const flags = typeof pattern === 'string' ? '' : pattern.flags.replace(/[gym]/g, '');
-  const literal = analyse(source);
+  const unbounded = findUnboundedQuantifier(source);
+  if (unbounded) throw new UnboundedPatternError(source, source.slice(Math.max(0, unbounded.offset - 3), unbounded.offset + unbounded.quantifier.length));
+  const literal = requiredLiteral(source);
   let regex: RegExp;
   try {
     regex = new RegExp(source, `${flags}gm`);
@@ -41,8 +43,8 @@ export function compilePattern(pattern: PatternSource): CompiledPattern {
   return { source, regex, literal: flags.includes('i') ? undefined : literal };
 }
 
-/** Validates boundedness (throws UnboundedPatternError) and returns the longest required literal. */
-function analyse(src: string): string | undefined {
+/** The longest literal every match must contain (the pattern is already known to be bounded). */
+function requiredLiteral(src: string): string | undefined {
   let depth = 0;
   let topAlternation = false;
   const runs: string[] = [];
@@ -114,12 +116,17 @@ function analyse(src: string): string | undefined {
       i++;
       continue;
     }
-    if (c === '*' || c === '+') throw new UnboundedPatternError(src, src.slice(Math.max(0, i - 3), i + 1));
+    if (c === '*' || c === '+') {
+      // Not reached for a bounded pattern; if it were, the quantified atom is not required text.
+      if (lastAtomWasRunChar) run = run.slice(0, -1);
+      endRun();
+      i++;
+      continue;
+    }
     if (c === '?' || c === '{') {
       const q = c === '?' ? ['?', '0'] : /^\{(\d+)(?:,(\d*))?\}/.exec(src.slice(i));
       if (q) {
         const text = q[0]!;
-        if (c === '{' && text.includes(',') && /,\}$/.test(text)) throw new UnboundedPatternError(src, src.slice(Math.max(0, i - 3), i + text.length));
         const min = c === '?' ? 0 : Number(q[1]);
         if (lastAtomWasRunChar) {
           const last = run.slice(-1);

@@ -1,15 +1,14 @@
 import { AbortedError } from '../core/abort.js';
 import { BoardkitError } from '../core/errors.js';
 import { compilePattern, type PatternSource } from './bounded-pattern.js';
-import type { ConsoleSession } from './console-session.js';
-import type { ExpectMatch, ExpectOptions } from './console-types.js';
+import type { CursorHost, ExpectMatch, ExpectOptions } from './console-types.js';
 
 /** One consumer's position in the console text. Only one expect may be pending per cursor. */
 export class ConsoleCursor {
   private busy = false;
 
   constructor(
-    private readonly session: ConsoleSession,
+    private readonly session: CursorHost,
     private pos: number,
   ) {}
 

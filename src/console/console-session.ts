@@ -9,6 +9,7 @@ import type {
   ConsoleFailure,
   ConsoleListener,
   ConsoleSessionOptions,
+  CursorHost,
   Disposable,
   ExpectMatch,
   ExpectOptions,
@@ -43,7 +44,7 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-export class ConsoleSession {
+export class ConsoleSession implements CursorHost {
   readonly description: string;
   readonly clock: Clock;
   private readonly wallClock: () => number;

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { PatternSource } from './bounded-pattern.js';
+import type { CompiledPattern, PatternSource } from './bounded-pattern.js';
 import type { ConsoleLogEntry } from './console-store.js';
 
 /** The console engine's public value types (see ConsoleSession). */
@@ -58,4 +58,15 @@ export interface SendOptions {
   /** Pause between characters (ms): slow consoles and ser2net drop bytes otherwise. */
   charDelayMs?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * What a ConsoleCursor needs from the session it reads (ConsoleSession implements it), so the
+ * cursor does not import the session that creates it.
+ */
+export interface CursorHost {
+  /** Offset of the end of the console text so far. */
+  readonly position: number;
+  /** Searches from `from`, then waits for later text; calls onMatch before resolving. */
+  startExpect(from: number, patterns: readonly CompiledPattern[], options: ExpectOptions, onMatch: (m: ExpectMatch) => void): Promise<ExpectMatch>;
 }

@@ -31,6 +31,8 @@ export interface KvmProbeOptions {
   /** Deadline for the probe guest. Default 2000 ms. */
   deadlineMs?: number;
   kvmDevice?: string;
+  /** The host's CPU architecture as Node names it. Default `os.arch()`. */
+  hostArch?: string;
 }
 
 /**
@@ -110,7 +112,8 @@ async function readCache(file: string): Promise<CacheRecord | undefined> {
 }
 
 async function runProbe(options: KvmProbeOptions): Promise<KvmProbeResult> {
-  if (arch() !== 'x64') return { accel: 'tcg', reason: `host is ${arch()}, the probe guest is x86`, cached: false };
+  const hostArch = options.hostArch ?? arch();
+  if (hostArch !== 'x64') return { accel: 'tcg', reason: `host is ${hostArch}, the probe guest is x86`, cached: false };
   try {
     await access(options.kvmDevice ?? '/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {

@@ -4,7 +4,7 @@ export { startQemu, type StartQemuOptions, type RunningQemu, type ShutdownResult
 export { QmpClient, QmpError, type QmpEvent } from './qmp-client.js';
 export { probeKvm, timeoutMultiplier, guestMatchesHost, kvmProbeImage, type Accel, type KvmProbeResult, type KvmProbeOptions } from './accel-probe.js';
 export { acquireQemuSlot, slotHolders, defaultSlotDir, defaultSlotCount, pidIsAlive, type QemuSlot, type SlotLockOptions } from './slot-lock.js';
-export { decodePpm, pixelAt, type PpmImage } from './ppm.js';
+export { decodePpm, pixelAt, type PpmImage } from '../core/ppm.js';
 export { dumpDtb, type DumpedDtb } from './dump-dtb.js';
 export { parseDts, findNodes, nodeAtPath, readReg, cellsOf, stringsOf, type DtsNode, type DtsValue } from './dts.js';
 export { nextPowerOfTwo, prepareDriveFiles } from './drive-files.js';

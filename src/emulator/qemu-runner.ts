@@ -8,7 +8,7 @@ import type { QmpConnector } from '../transports/qmp-link.js';
 import type { ChildHandle, Spawner } from '../transports/spawner.js';
 import { guestMatchesHost, probeKvm, timeoutMultiplier, type Accel } from './accel-probe.js';
 import { prepareDriveFiles } from './drive-files.js';
-import { decodePpm, type PpmImage } from './ppm.js';
+import { decodePpm, type PpmImage } from '../core/ppm.js';
 import { buildQemuArgs, type ConsoleChardev } from './qemu-args.js';
 import { QmpClient, type QmpEvent } from './qmp-client.js';
 import { consoleEndpointsFrom, describeEndpoint } from './console-endpoints.js';

@@ -13,7 +13,7 @@
  *   "Raspberry Pi Boot". The Pi asks for `<serial>/NAME` first: `stripPiSerialPrefix` serves those.
  */
 import { netbootFlow, type NetbootFlow } from '../boards/plan.js';
-import type { BoardProfile } from '../boards/schema.js';
+import { DRIVER_KINDS, type BoardProfile } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
 import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import { netbootPayloadImage, netbootScript } from './uboot-script.js';
@@ -102,7 +102,7 @@ export function rpiKernelName(profile: BoardProfile): string {
 /** config.txt: the profile's entries, then each driver controller's needs, once each, in order. */
 export function rpiConfigTxt(profile: BoardProfile): string {
   const lines = [...(profile.firmwareConfig?.entries ?? [])];
-  for (const kind of ['uart', 'gpio', 'framebuffer', 'storage', 'ethernet'] as const) {
+  for (const kind of DRIVER_KINDS) {
     const controllers = profile.drivers[kind].controllers ?? [];
     // The console UART's needs apply; other UARTs' options (e.g. disable-bt) change the console, so they are left out.
     const used = kind === 'uart' ? controllers.filter((c) => c.name === profile.console.uart) : controllers.slice(0, 1);

@@ -1,5 +1,5 @@
 /**
- * A confined directory of files served over TFTP (reference/netboot.md (c)).
+ * A confined directory of files served over TFTP (docs/netboot-facts.md §4).
  *
  * - Names are validated before any filesystem call (`validateTftpFilename`).
  * - The joined path is realpath'd and must stay inside the root's realpath on a `/` boundary, so a

@@ -3,7 +3,7 @@
  * (from transports/node/net-interfaces.ts), a plan or a usage error out.
  *
  * Kernel sockets cannot be tied to one device from Node, so the server must run where the lab NIC
- * is the only non-loopback interface (a network namespace that owns it, DESIGN §6), and a full
+ * is the only non-loopback interface (a network namespace that owns it, docs/netboot-facts.md §5), and a full
  * DHCP server must never run on the network that carries the default route (it would hand out
  * addresses on someone's office LAN) unless the user insists with --force.
  */

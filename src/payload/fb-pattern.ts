@@ -1,8 +1,9 @@
 /**
  * Framebuffer oracle: the nonce-seeded pattern the payload draws (boot/common/pattern.c, kept
- * bit-identical) and a checker for a QMP `screendump` (binary PPM, P6). Only a payload that drew
+ * bit-identical) and a checker for a QMP `screendump` (binary PPM, P6, decoded by `core/ppm.ts`). Only a payload that drew
  * with this run's nonce, at the size it reported, matches at the sample points.
  */
+import { decodePpm, type PpmImage } from '../core/ppm.js';
 import { PayloadReportError } from './report.js';
 
 export const PATTERN_GRID = 8;
@@ -55,39 +56,16 @@ export function patternSamplePoints(nonce: Uint8Array, width: number, height: nu
   return pts;
 }
 
-export interface PpmImage {
-  width: number;
-  height: number;
-  /** RGB triplets, row-major. */
-  data: Uint8Array;
-}
+/**
+ * The pixels the oracle reads: a screendump decoded by `core/ppm.ts`. (`data` is the name the
+ * run workflow still hands the same RGB bytes under; either field carries them.)
+ */
+export type ScreenImage = Pick<PpmImage, 'width' | 'height'> & ({ rgb: Uint8Array } | { data: Uint8Array });
 
-/** Parses a binary PPM (P6, maxval 255), as QEMU's screendump writes. */
-export function parsePpm(bytes: Uint8Array): PpmImage {
-  let pos = 0;
-  const token = (): string => {
-    for (;;) {
-      while (pos < bytes.length && /\s/.test(String.fromCharCode(bytes[pos]!))) pos++;
-      if (bytes[pos] === 0x23) while (pos < bytes.length && bytes[pos] !== 0x0a) pos++;
-      else break;
-    }
-    const start = pos;
-    while (pos < bytes.length && !/\s/.test(String.fromCharCode(bytes[pos]!))) pos++;
-    return Buffer.from(bytes.subarray(start, pos)).toString('latin1');
-  };
-  const magic = token();
-  const width = Number(token());
-  const height = Number(token());
-  const max = Number(token());
-  pos++; // the single whitespace byte after maxval
-  if (magic !== 'P6' || !(width > 0) || !(height > 0) || max !== 255 || bytes.length - pos < width * height * 3)
-    throw new PayloadReportError(`not a P6/255 PPM screendump (${magic} ${width}x${height} max ${max})`, undefined, 'take the screendump with QMP screendump (PPM)');
-  return { width, height, data: bytes.subarray(pos, pos + width * height * 3) };
-}
-
-export function ppmPixel(img: PpmImage, x: number, y: number): number {
+function pixelRgb(img: ScreenImage, x: number, y: number): number {
+  const px = 'rgb' in img ? img.rgb : img.data;
   const i = (y * img.width + x) * 3;
-  return (img.data[i]! << 16) | (img.data[i + 1]! << 8) | img.data[i + 2]!;
+  return (px[i]! << 16) | (px[i + 1]! << 8) | px[i + 2]!;
 }
 
 export interface PatternCheck {
@@ -100,11 +78,11 @@ export interface PatternCheck {
  * Compares a screendump with the pattern at the sample points. `tolerance` allows per-channel
  * rounding (e.g. a 16-bit mode); the default is exact.
  */
-export function comparePattern(img: PpmImage, nonce: Uint8Array, tolerance = 0): PatternCheck {
+export function comparePattern(img: ScreenImage, nonce: Uint8Array, tolerance = 0): PatternCheck {
   const pts = patternSamplePoints(nonce, img.width, img.height);
   const mismatches: PatternCheck['mismatches'] = [];
   for (const p of pts) {
-    const got = ppmPixel(img, p.x, p.y);
+    const got = pixelRgb(img, p.x, p.y);
     const close = [16, 8, 0].every((s) => Math.abs(((got >> s) & 0xff) - ((p.rgb >> s) & 0xff)) <= tolerance);
     if (!close) mismatches.push({ ...p, got });
   }
@@ -113,7 +91,7 @@ export function comparePattern(img: PpmImage, nonce: Uint8Array, tolerance = 0):
 
 /** Throws unless every sample point matches and the screen has the size the payload reported. */
 export function checkFramebufferPattern(ppm: Uint8Array, nonce: Uint8Array, expect: { width: number; height: number; tolerance?: number }): PatternCheck {
-  const img = parsePpm(ppm);
+  const img = decodePpm(ppm);
   if (img.width !== expect.width || img.height !== expect.height)
     throw new PayloadReportError(`screen is ${img.width}x${img.height}, the payload reported ${expect.width}x${expect.height}`, undefined, 'the framebuffer was not set up by the payload');
   const r = comparePattern(img, nonce, expect.tolerance ?? 0);

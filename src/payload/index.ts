@@ -20,8 +20,9 @@ export {
   withMbrDiskSignature,
   writeDiskSignature,
 } from './disk-signature.js';
-export { checkFramebufferPattern, comparePattern, parsePpm, patternRgb, patternSamplePoints } from './fb-pattern.js';
-export type { PatternCheck, PpmImage, SamplePoint } from './fb-pattern.js';
+export { checkFramebufferPattern, comparePattern, patternRgb, patternSamplePoints } from './fb-pattern.js';
+export type { PatternCheck, SamplePoint, ScreenImage } from './fb-pattern.js';
+export { decodePpm, type PpmImage } from '../core/ppm.js';
 export { generateSources } from './generate.js';
 export { PayloadReportError, checkBootReport, checkReportNonce, driverReport, nonceHex, parseBootReport, testOnlyBuildInImage } from './report.js';
 export type { BootReport, DriverReport, PayloadFault } from './report.js';

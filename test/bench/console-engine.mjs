@@ -5,11 +5,13 @@
 // the final marker. Prints MB/s per run and the median. Target: >= 50 MB/s.
 // Beside it, the peer: GNU grep -P over the same text and patterns, in the same run.
 // Usage: npm run build && node test/bench/console-engine.mjs [MB] [runs]
+// BENCH_SMOKE=1 (the smoke run in `npm test`): 1 MB, 1 run, by default.
 import { ConsoleSession } from '../../dist/console/console-session.js';
 import { FakeSerialLink } from '../../dist/transports/fake/fake-serial-link.js';
 
-const MB = Number(process.argv[2] ?? 50);
-const RUNS = Number(process.argv[3] ?? 5);
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const MB = Number(process.argv[2] ?? (SMOKE ? 1 : 50));
+const RUNS = Number(process.argv[3] ?? (SMOKE ? 1 : 5));
 const CHUNK = 64 * 1024;
 
 const FAILURES = [

@@ -3,6 +3,7 @@
 // runPayload (QEMU paused, pty console, oracles), beside the peer: the same QEMU command line run
 // plainly with `-serial stdio`, timed to the same `BOARDKIT result=` line (no oracles, no patching).
 // Medians of RUNS; prints boardkit ms, plain ms and the ratio per board.
+// Env: BENCH_REPS (3); BENCH_SMOKE=1 (the smoke run in `npm test`): one board, one run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,9 @@ import { openQemuDgramFrameLink } from '../../dist/transports/node/qemu-dgram-fr
 import { readFileSync } from 'node:fs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RUNS = Number(process.env.BENCH_REPS ?? 3);
-const BOARDS = ['qemu-riscv64-virt', 'qemu-aarch64-virt', 'rpi3b', 'hifive-unleashed', 'x86-kiosk'];
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const RUNS = Number(process.env.BENCH_REPS ?? (SMOKE ? 1 : 3));
+const BOARDS = SMOKE ? ['qemu-riscv64-virt'] : ['qemu-riscv64-virt', 'qemu-aarch64-virt', 'rpi3b', 'hifive-unleashed', 'x86-kiosk'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spawner = new NodeSpawner();
 const cacheDir = defaultCacheDir();

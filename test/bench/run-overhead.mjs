@@ -5,19 +5,20 @@
 //          serialport, QMP cont, expect (time from the call to the same marker)
 //   cli:   `boardkit run --board qemu-riscv64-virt --firmware-only` wall clock to exit
 // Medians of RUNS alternating runs; target: ours - peer <= 300 ms. Needs `boardkit firmware fetch`.
+// Usage: node test/bench/run-overhead.mjs [RUNS] (5; BENCH_SMOKE=1, the smoke run in `npm test`: 1).
 import { spawn } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoards } from '../../dist/boards/loader.js';
 import { resolveArtifact } from '../../dist/artifacts/resolve-artifact.js';
-import { defaultCacheDir } from '../../dist/artifacts/cache-dir.js';
+import { defaultCacheDir } from '../../dist/core/cache-dir.js';
 import { runBoard } from '../../dist/workflows/run-board.js';
 import { NodeSpawner } from '../../dist/transports/node/node-spawner.js';
 import { connectQmpSocket } from '../../dist/transports/node/qmp-socket.js';
 import { openNodeSerialLink } from '../../dist/transports/node/open-serial-link.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RUNS = Number(process.argv[2] ?? 5);
+const RUNS = Number(process.argv[2] ?? (process.env.BENCH_SMOKE === '1' ? 1 : 5));
 const MARKER = 'U-Boot 20';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cacheDir = defaultCacheDir();

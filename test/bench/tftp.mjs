@@ -14,6 +14,7 @@
  * Env: BENCH_MIB (64), BENCH_REPS (3), BENCH_CLIENTS (50), BENCH_PORT (16969: boardkit; +1 tftpd-hpa;
  * +2 a baseline boardkit; +3 boardkit-js), BENCH_JS (1; 0 leaves boardkit-js out), BENCH_CASES (comma list of 512,1468,w16,conc; default all),
  * BENCH_BASELINE_BIN (another checkout's bin/boardkit.js, benchmarked too as `baseline`).
+ * BENCH_SMOKE=1 (the smoke run in `npm test`): defaults of 1 MiB, 1 repetition, 2 clients.
  * The last line is a one-line verdict against the targets of the performance issue:
  * lock-step ≥ 1.0× the better peer, windowsize 16 ≥ 4× the better peer's lock-step, 50 clients ≥ 1.0× dnsmasq.
  */
@@ -26,9 +27,10 @@ import { NodeSpawner } from '../../dist/transports/node/node-spawner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '../../bin/boardkit.js');
-const MIB = Number(process.env.BENCH_MIB ?? 64);
-const REPS = Number(process.env.BENCH_REPS ?? 3);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const MIB = Number(process.env.BENCH_MIB ?? (SMOKE ? 1 : 64));
+const REPS = Number(process.env.BENCH_REPS ?? (SMOKE ? 1 : 3));
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? (SMOKE ? 2 : 50));
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 16969);
 const CASES = new Set((process.env.BENCH_CASES ?? '512,1468,w16,conc').split(','));
 const BASELINE_BIN = process.env.BENCH_BASELINE_BIN;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePattern, literalPattern } from '../../src/console/bounded-pattern.js';
 import { UnboundedPatternError } from '../../src/console/console-errors.js';
+import { checkBoundedPattern } from '../../src/core/bounded-pattern.js';
 
 describe('bounded patterns (rule unbounded-pattern)', () => {
   it.each(['.*', 'panic.+', '\\S+ login:', 'a{2,}', '(foo)*', 'x[a-z]+y', /abc.*/])('rejects %s with a named rule and a hint', (p) => {
@@ -36,4 +37,23 @@ describe('bounded patterns (rule unbounded-pattern)', () => {
     const text = 'Starting kernel ... (a+b)*[c]{1}?^$|\\/';
     expect(new RegExp(literalPattern(text)).exec(`x${text}y`)?.[0]).toBe(text);
   });
+
+  // One rule: what a profile may declare (boards/rules.ts, via core) is exactly what the console
+  // engine accepts. `[]*` and `\c*` are where two hand-written scanners used to disagree: in a
+  // JavaScript regex `[]` is an empty class and `\c` without a letter is literal text, so both
+  // are followed by a real, unbounded `*`.
+  it.each(['.*', 'a{2,}', '[]*', '\\c*', '(?:ab)+', '[*+]', '\\S{1,64}', 'x?y{3}', 'a{2,5}?', '[^]]{0,3}', '\\x41{0,2}'])(
+    'the profile rule and the console engine agree on %s',
+    (p) => {
+      const profileRule = checkBoundedPattern(p);
+      let engine: unknown;
+      try {
+        compilePattern(p);
+      } catch (e) {
+        engine = e;
+      }
+      if (profileRule === undefined) expect(engine).toBeUndefined();
+      else expect(engine).toBeInstanceOf(UnboundedPatternError);
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseChardevFilename } from '../../src/emulator/console-endpoints.js';
 import { nextPowerOfTwo } from '../../src/emulator/drive-files.js';
 import { findNodes, parseDts, readReg, stringsOf } from '../../src/emulator/dts.js';
-import { decodePpm, pixelAt } from '../../src/emulator/ppm.js';
+import { decodePpm, pixelAt } from '../../src/core/ppm.js';
 
 describe('decodePpm', () => {
   it('reads a P6 with a comment in the header (netpbm ppm(5))', () => {

@@ -1,12 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoardkitError } from '../../src/core/errors.js';
 import { startQemu } from '../../src/emulator/qemu-runner.js';
-import type { QmpTransport } from '../../src/transports/qmp-link.js';
-import type { ChildHandle, RunResult, Spawner } from '../../src/transports/spawner.js';
+import { FakeQmpServer } from '../../src/transports/fake/fake-qmp.js';
+import { FakeChild, FakeSpawner as ScriptedSpawner } from '../../src/transports/fake/fake-spawner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';
 
@@ -19,64 +18,29 @@ afterAll(async () => {
 });
 const exists = (p: string) => access(p).then(() => true, () => false);
 
-/** A QEMU stand-in that only dies of the signals listed in `diesOf`. */
-class StubbornChild implements ChildHandle {
-  readonly pid = 4_000_000; // beyond pid_max: can never be a real process
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdin = new PassThrough();
-  readonly signals: string[] = [];
-  private resolveExit!: (v: { exitCode: number | null; signal: string | null }) => void;
-  readonly exited = new Promise<{ exitCode: number | null; signal: string | null }>((r) => (this.resolveExit = r));
-  constructor(private readonly diesOf: string[]) {}
-  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    this.signals.push(signal);
-    if (this.diesOf.includes(signal)) this.resolveExit({ exitCode: null, signal });
-  }
-  exit(code: number): void {
-    this.resolveExit({ exitCode: code, signal: null });
+/** A QEMU stand-in (a FakeChild that only dies of the listed signals) started by a fake spawner. */
+class StubbornChild extends FakeChild {
+  constructor(diesOf: NodeJS.Signals[]) {
+    super({ diesOf });
   }
 }
 
-class FakeSpawner implements Spawner {
-  args: readonly string[] = [];
-  constructor(readonly child: StubbornChild) {}
-  run(): Promise<RunResult> {
-    throw new Error('not used');
+class FakeSpawner extends ScriptedSpawner {
+  constructor(readonly child: StubbornChild) {
+    super({ tools: ['qemu-system-riscv64'] });
+    this.onSpawn('qemu-system-riscv64', child);
   }
-  async spawn(_tool: string, args: readonly string[]): Promise<ChildHandle> {
-    this.args = args;
-    return this.child;
-  }
-  async which(): Promise<string | undefined> {
-    return undefined;
+  /** The arguments QEMU was started with ([] when it was not started). */
+  get args(): readonly string[] {
+    return this.calls.find((c) => c.method === 'spawn')?.args ?? [];
   }
 }
 
 /** Answers the handshake and query-chardev; ignores `quit` (a wedged QEMU). */
 function fakeQmp(commands: string[]) {
-  return async (): Promise<QmpTransport> => {
-    let onLine: (l: string) => void = () => {};
-    const closeHandlers: Array<() => void> = [];
-    return {
-      onLine(h) {
-        onLine = h;
-        h(JSON.stringify({ QMP: { version: {}, capabilities: [] } }));
-      },
-      onClose(h) {
-        closeHandlers.push(h);
-      },
-      async write(text) {
-        const msg = JSON.parse(text) as { execute: string; id: string };
-        commands.push(msg.execute);
-        const ret = msg.execute === 'query-chardev' ? [{ label: 'con0', filename: 'disconnected:unix:/x/console0.sock,server=on' }] : {};
-        if (msg.execute !== 'quit') queueMicrotask(() => onLine(JSON.stringify({ return: ret, id: msg.id })));
-      },
-      async close() {
-        for (const h of closeHandlers.splice(0)) h();
-      },
-    };
-  };
+  return new FakeQmpServer({ onCommand: (c) => commands.push(c.execute) })
+    .reply('query-chardev', [{ label: 'con0', filename: 'disconnected:unix:/x/console0.sock,server=on' }])
+    .ignore('quit').connect;
 }
 
 describe('runner lifecycle (fakes)', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pixelAt, type PpmImage } from '../../src/emulator/ppm.js';
+import { pixelAt, type PpmImage } from '../../src/core/ppm.js';
 import { startQemu, type RunningQemu } from '../../src/emulator/qemu-runner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { connectQmpSocket } from '../../src/transports/node/qmp-socket.js';

@@ -15,7 +15,7 @@ import { ipRunner, netnsSkipReason, qemuInNamespace } from '../helpers/netns.js'
 import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
- * The real-NIC route of DESIGN §6: `boardkit netboot serve --dhcp full --interface IF` on kernel
+ * The real-NIC route of docs/netboot-facts.md §5: `boardkit netboot serve --dhcp full --interface IF` on kernel
  * sockets, inside a network namespace the test creates, where IF (a tap, 192.0.2.1/24) is the
  * only NIC. QEMU runs in the same namespace on that tap; U-Boot DHCPs, fetches the generated boot
  * script and the payload, and the payload reports the nonce the server patched in. No traffic

@@ -15,7 +15,7 @@ import { findConfigBlock } from '../../src/payload/config-block.js';
 import { CONTROLLERS } from '../../src/payload/spec.js';
 import type { DriverController, PayloadBuildSpec } from '../../src/payload/spec.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import type { Spawner } from '../../src/transports/spawner.js';
+import { FakeSpawner } from '../../src/transports/fake/fake-spawner.js';
 import { HIFIVE_UNLEASHED, QEMU_AARCH64_VIRT, QEMU_RISCV64_VIRT, RPI3B, X86_KIOSK } from './helpers/boards.js';
 
 const spawner = new NodeSpawner();
@@ -65,15 +65,8 @@ describe('buildPayload', () => {
   }
 
   it('names the Debian package when a cross toolchain is missing', async () => {
-    const noTools: Spawner = {
-      which: async () => undefined,
-      run: async () => {
-        throw new Error('must not run');
-      },
-      spawn: async () => {
-        throw new Error('must not spawn');
-      },
-    };
+    // Nothing on the fake PATH and nothing scripted: a run or spawn would reject, and calls records it.
+    const noTools = new FakeSpawner();
     const err = await buildPayload(QEMU_RISCV64_VIRT, { spawner: noTools, outDir: join(dir, 'none') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolMissingError);
     expect((err as ToolMissingError).hint).toContain('gcc-riscv64-unknown-elf');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { checkFramebufferPattern, comparePattern, parsePpm, patternRgb, patternSamplePoints } from '../../src/payload/fb-pattern.js';
+import { decodePpm as parsePpm } from '../../src/core/ppm.js';
+import { checkFramebufferPattern, comparePattern, patternRgb, patternSamplePoints } from '../../src/payload/fb-pattern.js';
 
 function render(nonce: Uint8Array, w: number, h: number): Uint8Array {
   const header = Buffer.from(`P6\n# made by a test\n${w} ${h}\n255\n`, 'latin1');

@@ -138,7 +138,7 @@ describe('encodeDhcp', () => {
     expect(() => encodeDhcp({ op: 2, xid: 1, chaddr: new Uint8Array(6), file: 'x'.repeat(128) })).toThrow(RangeError);
   });
 
-  it('builds option 43 "Raspberry Pi Boot" exactly as reference/netboot.md (b) shows, and with the Pi 3 padding', () => {
+  it('builds option 43 "Raspberry Pi Boot" exactly as docs/netboot-facts.md §3 shows, and with the Pi 3 padding', () => {
     expect(toHex(raspberryPiBootOption('Raspberry Pi Boot'))).toBe('0601030a04005058450914000011' + asciiHex('Raspberry Pi Boot') + 'ff');
     // Default: three trailing spaces (20-byte description, item length 23).
     expect(toHex(raspberryPiBootOption())).toBe('0601030a04005058450917000014' + asciiHex('Raspberry Pi Boot   ') + 'ff');

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { debianArchiveUri, osReleaseCodename, parseAptSources, sourcesHaveComponent, type AptSourceFile } from '../../src/workflows/apt-sources.js';
+import { debianArchiveUri, osReleaseCodename, parseAptSources, sourcesHaveComponent, type AptSourceFile } from '../../src/workflows/doctor/apt-sources.js';
 
 /**
  * The pure parser, and the same rules in .ci/install-deps.sh (awk): both run on the same files,

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
-import { parsePackageList } from '../../src/workflows/doctor-packages.js';
-import { nodeProbes } from '../../src/workflows/doctor-probes.js';
-import { runDoctor } from '../../src/workflows/doctor.js';
+import { parsePackageList } from '../../src/workflows/doctor/packages.js';
+import { nodeProbes } from '../../src/workflows/doctor/probes.js';
+import { runDoctor } from '../../src/workflows/doctor/doctor.js';
 
 const PACKAGE_LIST = readFileSync(join(import.meta.dirname, '../../.ci/debian-packages.txt'), 'utf8');
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sourcesHaveComponent } from '../../src/workflows/apt-sources.js';
-import { checkNativeAddons, checkNode } from '../../src/workflows/doctor-checks.js';
-import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor-fixes.js';
-import { parsePackageList } from '../../src/workflows/doctor-packages.js';
-import type { DoctorFacts, DoctorProbes } from '../../src/workflows/doctor-probes.js';
-import { runDoctor } from '../../src/workflows/doctor.js';
-import type { RunOptions, RunResult, Spawner } from '../../src/transports/spawner.js';
+import { sourcesHaveComponent } from '../../src/workflows/doctor/apt-sources.js';
+import { checkNativeAddons, checkNode } from '../../src/workflows/doctor/checks.js';
+import { nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, POLICY_RCD, UDEV_RULES_FILE } from '../../src/workflows/doctor/fixes.js';
+import { parsePackageList } from '../../src/workflows/doctor/packages.js';
+import type { DoctorFacts, DoctorProbes } from '../../src/workflows/doctor/probes.js';
+import { runDoctor } from '../../src/workflows/doctor/doctor.js';
+import { FakeSpawner, type ScriptedRun, type SpawnerCall } from '../../src/transports/fake/fake-spawner.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PACKAGE_LIST = readFileSync(join(ROOT, '.ci/debian-packages.txt'), 'utf8');
@@ -23,27 +23,33 @@ const NFF_SOURCE = nonFreeFirmwareSource(MIRROR, 'bookworm');
  * the architecture, apt-get update writes package lists, writeFile creates files. So a --fix run
  * can be checked by the checks that follow it, not by the list of commands alone.
  */
-class FakeHost implements Spawner {
+class FakeHost {
   files = new Map<string, string>([
     ['/etc/apt/sources.list.d/debian.sources', DEBIAN_SOURCES],
     ['/etc/group', 'root:x:0:\ndialout:x:20:\nplugdev:x:46:\nalice:x:1000:\n'],
     ['/etc/passwd', 'root:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n'],
   ]);
-  tools = new Set<string>(['apt-get', 'dpkg-deb', 'dpkg']);
+  /** Every command answers through `answer`; coreutils and dpkg's own tools are always there. */
+  readonly spawner = new FakeSpawner({ tools: ['apt-get', 'dpkg-deb', 'dpkg', 'dpkg-query', 'rm', 'chmod'] }).onRun(() => true, (call) => this.answer(call));
   installed = new Set<string>();
   archs: string[] = [];
   lists = ['mirror.invalid_debian_dists_bookworm_main_binary-amd64_Packages.lz4'];
-  calls: string[] = [];
   policyDuringInstall: boolean | undefined;
   constructor(missing: string[] = []) {
     for (const s of SPECS) {
       if (missing.includes(s.package)) continue;
       this.installed.add(s.package);
-      if (s.tool) this.tools.add(s.tool);
+      if (s.tool) this.addTool(s.tool);
     }
   }
-  async run(tool: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    this.calls.push([tool, ...args].join(' '));
+  /** What ran, as `tool args...` lines. */
+  get calls(): string[] {
+    return this.spawner.commandLines('run');
+  }
+  private addTool(tool: string): void {
+    this.spawner.tools.set(tool, `/usr/bin/${tool}`);
+  }
+  private answer({ tool, args, options }: SpawnerCall): ScriptedRun {
     let stdout = '';
     if (tool === 'dpkg-query') stdout = args.slice(2).map((p) => `${p} ${this.installed.has(p) ? 'ii ' : 'un '}`).join('\n');
     else if (tool === 'dpkg' && args[0] === '--print-foreign-architectures') stdout = this.archs.join('\n');
@@ -57,16 +63,10 @@ class FakeHost implements Spawner {
       for (const p of args.filter((a) => !a.startsWith('-') && a !== 'install')) {
         this.installed.add(p);
         const t = SPECS.find((s) => s.package === p)?.tool;
-        if (t) this.tools.add(t);
+        if (t) this.addTool(t);
       }
     } else if (tool === 'rm') this.files.delete(args[args.length - 1]!);
-    return { exitCode: 0, signal: null, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), timedOut: false };
-  }
-  async spawn(): Promise<never> {
-    throw new Error('not used');
-  }
-  async which(tool: string) {
-    return this.tools.has(tool) ? `/usr/bin/${tool}` : undefined;
+    return { stdout };
   }
   probes(uid: number, env: Record<string, string>): DoctorProbes {
     const dirOf = (dir: string) => [...this.files.keys()].filter((f) => f.startsWith(`${dir}/`)).map((f) => f.slice(dir.length + 1));
@@ -75,7 +75,7 @@ class FakeHost implements Spawner {
       listDir: async (p) => (p === '/var/lib/apt/lists' ? this.lists : dirOf(p)),
       exists: async (p) => this.files.has(p),
       writeFile: async (p, content) => void this.files.set(p, content),
-      spawner: this,
+      spawner: this.spawner,
       env,
       nodeVersion: '20.20.2',
       uid,
@@ -91,7 +91,7 @@ describe('doctor checks (fake host)', () => {
     host.lists.push('x_binary-arm64_Packages', 'x_non-free-firmware_binary-amd64_Packages');
     host.files.set('/run/udev/control', '');
     host.files.set(UDEV_RULES_FILE, 'x');
-    host.files.set('/etc/udev/rules.d/60-boardkit.rules', (await import('../../src/workflows/doctor-fixes.js')).udevRulesText());
+    host.files.set('/etc/udev/rules.d/60-boardkit.rules', (await import('../../src/workflows/doctor/fixes.js')).udevRulesText());
     host.files.set('/etc/group', 'root:x:0:\ndialout:x:20:alice\nplugdev:x:46:alice\nalice:x:1000:\n');
     const report = await runDoctor({ probes: host.probes(1000, { USER: 'alice' }), packageList: PACKAGE_LIST });
     expect(report.checks.filter((c) => c.status !== 'ok')).toEqual([]);

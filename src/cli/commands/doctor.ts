@@ -16,9 +16,9 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
     const ctx = makeContext(argv);
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const { runDoctor } = await import('../../workflows/doctor.js');
-    const { nodeProbes } = await import('../../workflows/doctor-probes.js');
-    const { PACKAGE_LIST_PATH } = await import('../../workflows/doctor-packages.js');
+    const { runDoctor } = await import('../../workflows/doctor/doctor.js');
+    const { nodeProbes } = await import('../../workflows/doctor/probes.js');
+    const { PACKAGE_LIST_PATH } = await import('../../workflows/doctor/packages.js');
     const { NodeSpawner } = await import('../../transports/node/node-spawner.js');
     const report = await runDoctor({
       probes: nodeProbes(new NodeSpawner(), process.env, async () => {

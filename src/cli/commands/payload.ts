@@ -1,8 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../core/errors.js';
 import { makeContext, type GlobalArgs } from '../context.js';
-
-const KINDS = ['uart', 'gpio', 'framebuffer', 'storage', 'ethernet'] as const;
 
 interface BuildArgs extends GlobalArgs {
   board: string;
@@ -11,22 +8,13 @@ interface BuildArgs extends GlobalArgs {
   'test-only-fake-ok'?: boolean;
 }
 
-/** `--drivers uart,gpio` and `--drivers uart gpio` both work. */
-export function parseDrivers(values: readonly string[] | undefined): Array<(typeof KINDS)[number]> | undefined {
-  if (!values) return undefined;
-  const kinds = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
-  const bad = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
-  if (bad.length) throw new UsageError(`unknown driver kind(s): ${bad.join(', ')}`, { hint: `driver kinds: ${KINDS.join(', ')}` });
-  return kinds as Array<(typeof KINDS)[number]>;
-}
-
 const build: CommandModule<GlobalArgs, BuildArgs> = {
   command: 'build',
   describe: "Build the reference payload (boot/) for a board's driver set with the Debian cross toolchain",
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .option('board', { alias: 'b', type: 'string', demandOption: true, describe: 'Board id' })
-      .option('drivers', { alias: 'd', type: 'string', array: true, describe: `Driver set (default: all the board supports): ${KINDS.join(',')}` })
+      .option('drivers', { alias: 'd', type: 'string', array: true, describe: 'Driver set: driver kinds, comma-separated (default: all the board supports; `boards show B` lists them)' })
       .option('output', { alias: 'o', type: 'string', describe: 'Output directory (default out/payload-<board>)' })
       .option('test-only-fake-ok', { type: 'boolean', hidden: true, describe: 'TEST ONLY: drivers print ok without doing the work' })
       .example('$0 payload build -b qemu-aarch64-virt', 'ELF + flat binary + payload.json with every driver the board supports')
@@ -34,12 +22,13 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .epilogue('Outputs are reproducible: the same inputs give the same bytes. Boot it with `boardkit run --board B --kernel OUT_DIR`.'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
-    const [{ buildBoardPayload }, { loadBoardRegistry }, { knownArtifactIds }, { NodeSpawner }, { withTask }] = await Promise.all([
+    const [{ buildBoardPayload }, { loadBoardRegistry }, { knownArtifactIds }, { NodeSpawner }, { withTask }, { parseDrivers }] = await Promise.all([
       import('../../workflows/payload-build.js'),
       import('../../workflows/boards.js'),
       import('../../workflows/firmware-ids.js'),
       import('../../transports/node/node-spawner.js'),
       import('../render/tasks.js'),
+      import('../drivers-option.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     const drivers = parseDrivers(argv.drivers);

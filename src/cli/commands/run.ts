@@ -71,7 +71,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       loadNodeTransports(),
       import('../render/run.js'),
       import('../render/tasks.js'),
-      import('./payload.js'),
+      import('../drivers-option.js'),
     ]);
     const registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     // The board is resolved once here; the workflows take the profile.

@@ -1,6 +1,6 @@
 /**
  * What the DHCP engine reports. Every offer and ack is an event (RFC-minded operators want a log of
- * every answer: reference/netboot.md (c)); the library never prints them.
+ * every answer: docs/netboot-facts.md §4); the library never prints them.
  */
 import type { Ipv4Address, MacAddress } from '../net/address.js';
 import type { DhcpMessageTypeName } from './constants.js';

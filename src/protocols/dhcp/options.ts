@@ -78,7 +78,7 @@ export function pxeDirectBootOption(): Uint8Array {
  * discovery), a menu prompt with timeout 0 and text "PXE", and one boot menu item of type 0 whose
  * description is the magic string. dnsmasq's `pxe-service=0,"Raspberry Pi Boot"` produces the same
  * layout; the Pi 3B ROM needs the description padded with three trailing spaces
- * (reference/netboot.md §4), which later ROMs accept too, so that is our default.
+ * (docs/netboot-facts.md §2, §3), which later ROMs accept too, so that is our default.
  */
 export function raspberryPiBootOption(description = 'Raspberry Pi Boot   '): Uint8Array {
   const desc = ascii(description);

@@ -22,7 +22,7 @@ export interface NegotiationPolicy {
   blksizeMax: number;
   /** Path MTU to the client; blksize is capped at `pathMtu - 32`. */
   pathMtu?: number;
-  /** Largest windowsize we grant (reference/netboot.md (c): 16–64). */
+  /** Largest windowsize we grant (docs/netboot-facts.md §4: 16–64). */
   windowsizeMax: number;
 }
 

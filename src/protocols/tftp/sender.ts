@@ -2,7 +2,7 @@
  * The sending side of one TFTP transfer (a served RRQ). Pure: packets and timer expiries in,
  * actions out (send bytes, arm the retransmit timer, finish). The caller owns the socket and timer.
  *
- * Rules it keeps (reference/netboot.md §1):
+ * Rules it keeps (docs/netboot-facts.md §1):
  * - Retransmit only on timeout, from the last ACK + 1, with exponential backoff; a duplicate or
  *   stale ACK never causes a send (RFC 1123 §4.2.3.1, the Sorcerer's Apprentice).
  * - RFC 7440: send `windowsize` blocks, then wait; a new ACK inside the window (the receiver saw a

@@ -7,7 +7,7 @@
  * What stays in TypeScript (src/netboot/tftp-server.ts): parsing the request, file name checks and
  * the confined open, option negotiation (the OACK bytes arrive here ready-made), caps, events.
  * What runs here is exactly the sender state machine of src/protocols/tftp/sender.ts, rule for rule
- * (reference/netboot.md §1):
+ * (docs/netboot-facts.md §1):
  *   - RFC 1350 §4 lock-step; RFC 7440 windows: send `windowsize` blocks, then wait for one ACK; an ACK
  *     inside the window restarts the window at ACK + 1.
  *   - Retransmit only on timeout, from the last ACK + 1, with exponential backoff capped at

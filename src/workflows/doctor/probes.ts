@@ -1,8 +1,8 @@
 import { access, chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Spawner } from '../transports/spawner.js';
+import type { Spawner } from '../../transports/spawner.js';
 import { osReleaseCodename } from './apt-sources.js';
-import type { PackageSpec } from './doctor-packages.js';
+import type { PackageSpec } from './packages.js';
 
 /** Everything doctor looks at, gathered once into plain data so the checks are pure functions. */
 export interface DoctorFacts {

@@ -1,9 +1,9 @@
-import { ToolFailedError } from '../core/errors.js';
-import { noProgress, type ProgressSink } from '../core/progress.js';
-import { evaluateDoctor, type CheckStatus, type DoctorCheck } from './doctor-checks.js';
-import { aptInstallArgv, planFixes, renderFixes, type FixAction } from './doctor-fixes.js';
-import { parsePackageList, type PackageSpec } from './doctor-packages.js';
-import { gatherFacts, type DoctorProbes } from './doctor-probes.js';
+import { ToolFailedError } from '../../core/errors.js';
+import { noProgress, type ProgressSink } from '../../core/progress.js';
+import { evaluateDoctor, type CheckStatus, type DoctorCheck } from './checks.js';
+import { aptInstallArgv, planFixes, renderFixes, type FixAction } from './fixes.js';
+import { parsePackageList, type PackageSpec } from './packages.js';
+import { gatherFacts, type DoctorProbes } from './probes.js';
 
 export interface DoctorOptions {
   readonly probes: DoctorProbes;

@@ -1,10 +1,11 @@
 import { BoardkitError } from '../core/errors.js';
 
 /**
- * Decoder for binary PPM (Netpbm "P6", netpbm.sourceforge.net/doc/ppm.html), the format QEMU's
+ * The one decoder for binary PPM (Netpbm "P6", netpbm.sourceforge.net/doc/ppm.html), the format QEMU's
  * `screendump` writes: "P6", whitespace, width, height, maxval (each separated by whitespace,
  * `#` comments allowed in the header), one whitespace byte, then width*height RGB triples of one
- * byte each (maxval < 256) or two bytes big-endian (maxval >= 256).
+ * byte each (maxval < 256) or two bytes big-endian (maxval >= 256). The QEMU runner decodes its
+ * screendumps with it (`emulator/`) and the framebuffer oracle reads them (`payload/fb-pattern.ts`).
  */
 export interface PpmImage {
   width: number;

@@ -1,7 +1,7 @@
 import { debianArchiveUri, sourcesHaveComponent } from './apt-sources.js';
-import { BROADCOM_VENDOR, nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, RPIBOOT_PRODUCTS, UDEV_RULES_FILE, udevRulesText, type FixAction } from './doctor-fixes.js';
-import type { PackageSpec } from './doctor-packages.js';
-import type { DoctorFacts } from './doctor-probes.js';
+import { BROADCOM_VENDOR, nonFreeFirmwareSource, NON_FREE_FIRMWARE_SOURCE_FILE, RPIBOOT_PRODUCTS, UDEV_RULES_FILE, udevRulesText, type FixAction } from './fixes.js';
+import type { PackageSpec } from './packages.js';
+import type { DoctorFacts } from './probes.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
