@@ -1,7 +1,8 @@
 import yargs from 'yargs';
-import { asBoardkitError } from '../core/errors.js';
+import { asBoardkitError, UsageError } from '../core/errors.js';
 import { commands } from './commands/index.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { examples } from './help.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { errorJson, renderError, stdOutput } from './output.js';
 
 /**
@@ -11,6 +12,10 @@ import { errorJson, renderError, stdOutput } from './output.js';
 export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   let exitCode: number = EXIT.ok;
+  // The command's name for the `--json` envelope, errors included: yargs' command path once parsed
+  // (e.g. `boards show`), else the first word when it names a command.
+  const topLevel = new Set(commands.map((c) => String(c.command).split(' ')[0]));
+  let command = topLevel.has(argv[0] ?? '') ? argv[0]! : 'boardkit';
   const parser = yargs(argv)
     .scriptName('boardkit')
     .usage(
@@ -29,15 +34,24 @@ export async function main(argv: string[]): Promise<number> {
       global: true,
     })
     .option('verbose', { type: 'boolean', describe: 'More detail in progress and errors', global: true })
+    .middleware((a) => {
+      const path = a._.map(String);
+      if (topLevel.has(path[0] ?? '')) command = path.join(' ');
+    }, true)
     .command(commands)
     .demandCommand(1, 'Name a command; `boardkit --help` lists them.')
     .recommendCommands()
     .strict()
     .completion('completion', 'Print a shell completion script (bash/zsh): boardkit completion >> ~/.bashrc')
-    .example('$0 boards list', 'The boards boardkit knows')
-    .example('$0 boards show rpi4b', 'One board: console, memory, drivers, flash methods, emulation')
-    .epilogue('Every command has --help with examples. Exit codes: 0 ok, 1 check failed, 2 usage, 3 host setup, 4 infrastructure.')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .example(
+      examples([
+        ['$0 boards list', 'The boards boardkit knows'],
+        ['$0 boards show rpi4b', 'One board: console, memory, drivers, flash methods, emulation'],
+        ['$0 demo', 'The end-to-end tour on an emulated board'],
+      ]),
+    )
+    .epilogue(`Every command has --help with examples. ${EXIT_CODES_HELP}`)
+    .wrap(helpWidth())
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageErrorFromYargs(msg);
@@ -47,11 +61,13 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof UsageErrorFromYargs) {
-      stdOutput.err(`${err.message}\nRun 'boardkit --help' (or '<command> --help') for usage and examples.`);
+      const hint = "run 'boardkit --help' (or '<command> --help') for usage and examples";
+      if (wantsJson) stdOutput.json(errorJson(new UsageError(err.message, { hint }), command));
+      else stdOutput.err(`${err.message}\nRun 'boardkit --help' (or '<command> --help') for usage and examples.`);
       exitCode = EXIT.usage;
     } else {
       const e = asBoardkitError(err);
-      if (wantsJson) stdOutput.json(errorJson(e));
+      if (wantsJson) stdOutput.json(errorJson(e, command));
       else stdOutput.err(renderError(e));
       exitCode = exitCodeFor(e.kind);
     }
@@ -61,3 +77,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageErrorFromYargs extends Error {}
+
+/**
+ * Help text width: the terminal's, else $COLUMNS (so `COLUMNS=80 boardkit run --help | less`
+ * renders as an 80-column terminal would), else 100; never above 110.
+ */
+function helpWidth(): number {
+  const fromEnv = Number(process.env.COLUMNS);
+  return Math.min(110, process.stdout.columns || (Number.isInteger(fromEnv) && fromEnv > 20 ? fromEnv : 100));
+}

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../core/errors.js';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -39,11 +40,16 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         if (!a['firmware-only'] && !a.kernel && !a.image) throw new Error('say what to boot: --firmware-only, --kernel FILE or --image FILE');
         return true;
       })
-      .example('$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console')
-      .example('$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', 'The reference payload: every driver proven by a host-side oracle')
-      .example('$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', 'Any kernel: the profile\'s boot markers; JSON timeline and verdict')
-      .example('$0 run -b qemu-riscv64-virt --netboot -k out/payload.bin --tftp-windowsize 16', 'U-Boot in QEMU netboots the payload from boardkit\'s DHCP+TFTP')
-      .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed).'),
+      .example(
+        examples([
+          ['$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console'],
+          ['$0 payload build -b qemu-aarch64-virt', 'Build the reference payload (out/payload-qemu-aarch64-virt/), then boot it:'],
+          ['$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', 'Every driver proven by a host-side oracle'],
+          ['$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', "Any kernel: the profile's boot markers; JSON timeline and verdict"],
+          ['$0 run -b qemu-riscv64-virt --netboot --tftp-windowsize 16 \\\n    -k out/payload-qemu-riscv64-virt/payload.bin', "U-Boot in QEMU netboots the payload from boardkit's DHCP+TFTP"],
+        ]),
+      )
+      .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed), 70 internal error (a bug: please report).'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const mode: 'firmware-only' | 'netboot' | 'image' | 'kernel' = argv['firmware-only'] ? 'firmware-only' : argv.netboot ? 'netboot' : argv.image ? 'image' : 'kernel';
@@ -96,7 +102,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         },
         { lines: (e) => e.type !== 'stage' },
       );
-      if (ctx.json) ctx.output.json(report);
+      if (ctx.json) ctx.output.result('run', report, report.ok);
       else ctx.output.out(render.renderRunReport(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
     } finally {

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -24,8 +25,12 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('stages', { type: 'string', array: true, describe: 'Stages to expect, in order (default: the boot chain stages with markers)' })
       .option('multiplier', { type: 'number', describe: 'Multiply the profile timeouts (slow boards, emulators)' })
       .option('log', { type: 'string', describe: 'Write the timestamped console log to this file' })
-      .example('$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on')
-      .example('$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 --stages opensbi u-boot --json', 'Check a console you started yourself'),
+      .example(
+        examples([
+          ['$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on'],
+          ['$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 \\\n    --stages opensbi u-boot --json', 'Check a console you started yourself'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const [{ verifyBootOnPort }, { loadBoardRegistry }, { knownArtifactIds }, { openNodeSerialLink }, { renderBootResult }] = await Promise.all([
@@ -54,7 +59,7 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
         openNodeSerialLink,
         { signal: abort.signal, progress: (e) => e.message && ctx.output.err(`  ${e.message}`) },
       );
-      if (ctx.json) ctx.output.json(report);
+      if (ctx.json) ctx.output.result('verify-boot', report, report.ok);
       else ctx.output.out(`${report.board} on ${report.port}\n${renderBootResult(report.boot, report.ok)}`);
       process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
     } finally {
