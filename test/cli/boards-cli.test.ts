@@ -22,7 +22,7 @@ describe('boardkit boards', () => {
   it('list --json lists the ten boards', async () => {
     const r = await boardkit('boards', 'list', '--json');
     expect(r.code).toBe(0);
-    const boards = JSON.parse(r.stdout) as Array<{ id: string; console: { base: number } }>;
+    const boards = JSON.parse(r.stdout).boards as Array<{ id: string; console: { base: number } }>;
     expect(boards.map((b) => b.id)).toEqual([
       'hifive-unleashed', 'hifive-unmatched', 'qemu-aarch64-virt', 'qemu-riscv64-virt', 'rpi-cm4',
       'rpi-zero2w', 'rpi3b', 'rpi4b', 'rpi5', 'x86-kiosk',
