@@ -32,7 +32,7 @@ const list: CommandModule<GlobalArgs, IdsArgs> = {
     const { renderTable } = await import('../render/table.js');
     ctx.output.out(
       renderTable(
-        ['ID', 'STATE', 'LICENCE', 'REDISTRIBUTABLE', 'VERSION', 'SOURCE'],
+        ['ID', 'STATE', 'LICENCE', 'REDIST', 'VERSION', 'SOURCE'],
         rows.map((r) => [r.id, STATE_LABEL[r.state] ?? r.state, r.licence, r.redistributable ? 'yes' : 'NO', r.version, r.source]),
       ),
     );

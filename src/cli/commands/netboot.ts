@@ -54,7 +54,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         examples([
           ['$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high port; a rebuilt file is served on the next request'],
           ['$0 netboot serve --root ./tftp --listen 192.168.7.1 \\\n    --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines'],
-          ['$0 payload build -b qemu-riscv64-virt', 'Build the reference payload, then serve it with DHCP and boot files:'],
+          ['$0 payload build -b qemu-riscv64-virt', 'Build the reference payload, then serve it with DHCP and boot files'],
           ['ip netns exec lab $0 netboot serve --dhcp full --interface tap0 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'DHCP+TFTP inside a namespace that owns the lab NIC'],
           ['$0 netboot serve --dhcp full --qemu-link 40100:40101 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'For a QEMU started with the printed -netdev dgram (no root)'],
         ]),

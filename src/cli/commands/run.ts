@@ -43,8 +43,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .example(
         examples([
           ['$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console'],
-          ['$0 payload build -b qemu-aarch64-virt', 'Build the reference payload (out/payload-qemu-aarch64-virt/), then boot it:'],
-          ['$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', 'Every driver proven by a host-side oracle'],
+          ['$0 payload build -b qemu-aarch64-virt', 'Build the reference payload into out/payload-qemu-aarch64-virt/ ...'],
+          ['$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', '... and boot it: every driver proven by a host-side oracle'],
           ['$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', "Any kernel: the profile's boot markers; JSON timeline and verdict"],
           ['$0 run -b qemu-riscv64-virt --netboot --tftp-windowsize 16 \\\n    -k out/payload-qemu-riscv64-virt/payload.bin', "U-Boot in QEMU netboots the payload from boardkit's DHCP+TFTP"],
         ]),

@@ -27,7 +27,7 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('log', { type: 'string', describe: 'Write the timestamped console log to this file' })
       .example(
         examples([
-          ['$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on'],
+          ['$0 verify-boot -b rpi4b \\\n    -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on'],
           ['$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 \\\n    --stages opensbi u-boot --json', 'Check a console you started yourself'],
         ]),
       ),
