@@ -61,6 +61,17 @@ describe('boardkit boards', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, issues: [] });
   });
 
+  it('validate of a hand-edited copy of a built-in shows every problem, with a suggestion for the typo (issue 9, item 11)', async () => {
+    const r = await boardkit('boards', 'validate', 'test/fixtures/boards/copy-with-typos.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => /^test\/fixtures/.test(l))).toEqual([
+      "test/fixtures/boards/copy-with-typos.yaml:2:5 duplicate-id id 'rpi4b' is already defined in boards/rpi4b.yaml",
+      "test/fixtures/boards/copy-with-typos.yaml:5:1 unknown-key unknown key 'vendorr': did you mean 'vendor'? (in the profile)",
+      expect.stringMatching(/^test\/fixtures\/boards\/copy-with-typos\.yaml:7:9 uart-base-outside-memory-map console UART base 0x1 /),
+    ]);
+    expect(r.stderr).toContain('3 problem(s)');
+  });
+
   it('--boards-dir adds a user profile beside the built-in ones', async () => {
     const r = await boardkit('boards', 'list', '--json', '--boards-dir', 'test/fixtures/boards/parent-fault');
     // The fixture directory holds a faulty parent: loading must fail, naming it.

@@ -109,6 +109,16 @@ describe('a corrupt artefact in the cache is host setup (exit 3)', () => {
   });
 });
 
+describe('an output path that cannot be written is a usage error (2), not a bug (70)', () => {
+  it('boards schema -o into a directory that does not exist', async () => {
+    const target = join(dir, 'no-such-dir', 'board.schema.json');
+    const r = await boardkit(['boards', 'schema', '-o', target]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`cannot write the schema to '${target}'`);
+    expect(r.stderr).not.toMatch(/looks like a bug/);
+  });
+});
+
 describe('exit code 70 is documented', () => {
   it('in --help and in the README', async () => {
     const help = await boardkit(['--help'], { env: { COLUMNS: '200' } });

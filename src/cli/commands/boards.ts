@@ -90,7 +90,10 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { output?: string }> = {
     const text = `${JSON.stringify(boardJsonSchema(), null, 2)}\n`;
     if (argv.output) {
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(argv.output, text);
+      await writeFile(argv.output, text).catch(async (err: unknown) => {
+        const { UsageError } = await import('../../core/errors.js');
+        throw new UsageError(`cannot write the schema to '${argv.output}': ${(err as Error).message}`, { cause: err, hint: '-o takes a file path in an existing, writable directory' });
+      });
       if (ctx.json) ctx.output.result('boards schema', { written: argv.output });
     } else if (ctx.json) ctx.output.result('boards schema', { schema: boardJsonSchema() });
     else ctx.output.out(text);
