@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { asBoardkitError, UsageError } from '../core/errors.js';
+import { asBoardkitError, BoardkitError, UsageError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { examples } from './help.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
@@ -53,8 +53,17 @@ export async function main(argv: string[]): Promise<number> {
     .epilogue(`Every command has --help with examples. ${EXIT_CODES_HELP}`)
     .wrap(helpWidth())
     .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageErrorFromYargs(msg);
+    .fail((msg, err, context) => {
+      // A parse failure (a missing positional, an unknown option) can come before the middleware:
+      // the failing context's usage line ("$0 boards show <id>") still names the command.
+      const usage = (context as unknown as { getUsage?: () => Array<[string, string]> }).getUsage?.()[0]?.[0];
+      const words = usage?.split('\n')[0]?.split(' ').slice(1) ?? [];
+      const path = words.slice(0, (words.findIndex((w) => !/^[a-z][a-z0-9-]*$/.test(w)) + 1 || words.length + 1) - 1);
+      if (path.length && topLevel.has(path[0]!)) command = path.join(' ');
+      // yargs gives a message for what parsing and `.check()` refused (usage, exit 2), none for
+      // an error a handler threw (which keeps its own kind, or is a bug).
+      if (err instanceof BoardkitError || (!msg && err)) throw err;
+      throw new UsageErrorFromYargs(msg);
     });
   try {
     await parser.parseAsync();

@@ -119,6 +119,15 @@ describe('an output path that cannot be written is a usage error (2), not a bug 
   });
 });
 
+describe('what argument validation refuses is a usage error (2), not a bug (70)', () => {
+  it('run with no mode (its .check() throws a plain Error)', async () => {
+    const r = await boardkit(['run', '-b', 'qemu-riscv64-virt']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('say what to boot');
+    expect(r.stderr).not.toMatch(/looks like a bug/);
+  });
+});
+
 describe('exit code 70 is documented', () => {
   it('in --help and in the README', async () => {
     const help = await boardkit(['--help'], { env: { COLUMNS: '200' } });

@@ -72,6 +72,8 @@ describe('--json envelope: errors', () => {
   it.each([
     [['boards', 'show', 'rpi9'], 'boards show', 2, 'E_UNKNOWN_BOARD'],
     [['boards', 'list', '--bogus'], 'boards list', 2, 'E_USAGE'],
+    [['boards', 'show'], 'boards show', 2, 'E_USAGE'],
+    [['run', '-b', 'qemu-riscv64-virt'], 'run', 2, 'E_USAGE'],
     [['boards', 'validate', 'no/such/file.yaml'], 'boards validate', 2, 'E_PROFILE_READ'],
     [['console', '/dev/ttyNOPE'], 'console', 2, 'E_USAGE'],
     [['verify-boot', '-b', 'rpi4b', '-p', '/dev/ttyNOPE'], 'verify-boot', 2, 'E_SERIAL_NOT_FOUND'],
