@@ -64,7 +64,9 @@ export async function listProfileFiles(dirs: readonly string[]): Promise<string[
 /**
  * Loads, merges (`extends`) and validates profiles from files. Never throws for invalid content:
  * every problem is returned as an issue, located at the file/line/column that holds the bad value
- * (a fault inside a parent is reported at the parent's line).
+ * (a fault inside a parent is reported at the parent's line). One problem never hides another: a
+ * file whose id is missing or already taken is still checked in full (it just never enters the
+ * registry), and unknown keys do not stop the semantic rules.
  */
 export async function loadProfileFiles(files: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const show = (f: string) => (options.relativeTo ? relative(options.relativeTo, f) || f : f);
@@ -117,8 +119,8 @@ export async function loadProfileFiles(files: readonly string[], options: LoadOp
 
   const loaded: LoadedProfile[] = [];
   const invalid: string[] = [];
-  const allowedKeys = (path: PathSegment[]) => allowedKeysAt(path, (jsonSchema ??= boardJsonSchema()));
   let jsonSchema: Record<string, unknown> | undefined;
+  const allowedKeys = (path: PathSegment[]) => allowedKeysAt(path, (jsonSchema ??= boardJsonSchema()));
   for (const entry of [...entries.values(), ...unregistered]) {
     const registered = entries.get(entry.id) === entry;
     const chain = resolveChain(entry, entries, issueAt);

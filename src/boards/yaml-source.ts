@@ -52,12 +52,14 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   };
 
   let value: unknown;
-  if (syntaxErrors.length === 0) {
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (err) {
-      // toJS refuses an alias bomb (ReferenceError "Excessive alias count ..."): a fault of the
-      // file, located at its first alias, never an internal error.
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // toJS refuses an alias bomb (ReferenceError "Excessive alias count ..."): a fault of the
+    // file, located at its first alias, never an internal error. With syntax errors already
+    // found, those say why.
+    if (syntaxErrors.length === 0) {
+      if (!(err instanceof ReferenceError)) throw err;
       let firstAlias: number | undefined;
       visit(doc, {
         Alias(_key, node) {
@@ -65,7 +67,6 @@ export function parseYamlSource(file: string, text: string): YamlSource {
           return visit.BREAK;
         },
       });
-      if (!(err instanceof ReferenceError)) throw err;
       syntaxErrors.push({
         ...pos(firstAlias ?? 0),
         message: /Excessive alias/.test(err.message)
