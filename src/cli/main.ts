@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .usage(
       '$0 <command> [options]\n\nBoard profiles, firmware artefacts, emulated boards, serial consoles and netboot for bare-metal and unikernel payloads.',
     )
-    .option('json', { type: 'boolean', describe: 'Machine-readable output on stdout', global: true })
+    .option('json', { type: 'boolean', describe: 'Machine-readable output on stdout: { "ok", "command", ... } (README: JSON output)', global: true })
     .option('boards-dir', {
       type: 'string',
       array: true,
@@ -57,8 +57,11 @@ export async function main(argv: string[]): Promise<number> {
       // A parse failure (a missing positional, an unknown option) can come before the middleware:
       // the failing context's usage line ("$0 boards show <id>") still names the command.
       const usage = (context as unknown as { getUsage?: () => Array<[string, string]> }).getUsage?.()[0]?.[0];
-      const words = usage?.split('\n')[0]?.split(' ').slice(1) ?? [];
-      const path = words.slice(0, (words.findIndex((w) => !/^[a-z][a-z0-9-]*$/.test(w)) + 1 || words.length + 1) - 1);
+      const path: string[] = [];
+      for (const word of usage?.split('\n')[0]?.split(' ').slice(1) ?? []) {
+        if (!/^[a-z][a-z0-9-]*$/.test(word)) break;
+        path.push(word);
+      }
       if (path.length && topLevel.has(path[0]!)) command = path.join(' ');
       // yargs gives a message for what parsing and `.check()` refused (usage, exit 2), none for
       // an error a handler threw (which keeps its own kind, or is a bug).
