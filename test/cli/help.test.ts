@@ -52,14 +52,18 @@ function exampleLines(text: string): string[] {
 let helps: Map<string, string>;
 beforeAll(async () => {
   helps = new Map();
-  const queue: string[][] = [[]];
-  while (queue.length) {
-    const path = queue.shift()!;
-    const text = await help(path);
-    helps.set(path.join(' '), text);
-    for (const sub of subcommands(text, path)) if (sub !== 'completion') queue.push([...path, sub]);
+  // Level by level (the top, the commands, their subcommands), each level's helps in parallel.
+  let level: string[][] = [[]];
+  while (level.length) {
+    const texts = await Promise.all(level.map((path) => help(path)));
+    const next: string[][] = [];
+    level.forEach((path, i) => {
+      helps.set(path.join(' '), texts[i]!);
+      for (const sub of subcommands(texts[i]!, path)) if (sub !== 'completion') next.push([...path, sub]);
+    });
+    level = next;
   }
-}, 120_000);
+}, 240_000);
 
 describe('--help examples', () => {
   it('reaches every command and each has examples', () => {
