@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArtifactMissingError, DigestMismatchError } from './manifest-errors.js';
+import { ArtifactMissingError, CachedArtifactCorruptError, DigestMismatchError } from './manifest-errors.js';
 import { formatSource, type ArtifactEntry } from './manifest-schema.js';
 import { hashFile } from './sha256.js';
 
@@ -85,13 +85,18 @@ export class ArtifactCache {
 
   /**
    * Absolute path of a verified artefact. Throws ArtifactMissingError (with the fetch or import
-   * hint) when it is absent, and DigestMismatchError when the bytes are not the pinned ones.
+   * hint) when it is absent, and CachedArtifactCorruptError (a DigestMismatchError of kind
+   * environment) when the cached bytes are not the pinned ones.
    */
   async resolve(entry: ArtifactEntry): Promise<string> {
     const s = await this.status(entry);
     if (s.state === 'verified') return s.path;
     if (s.state === 'mismatch') {
-      throw new DigestMismatchError(entry.id, s.expectedSha256 ?? '(none recorded)', s.actualSha256 ?? '?');
+      const repair =
+        entry.source.kind === 'user-supplied'
+          ? `import it again: \`boardkit firmware import FILE --id ${entry.id}\` (${entry.obtain ?? 'see the manifest'})`
+          : `replace it: \`boardkit firmware fetch ${entry.id}\``;
+      throw new CachedArtifactCorruptError(entry.id, s.path, s.expectedSha256 ?? '(none recorded)', s.actualSha256 ?? '?', repair);
     }
     throw new ArtifactMissingError(entry.id, `not in the cache (${s.path})`, obtainHint(entry));
   }

@@ -24,7 +24,7 @@ export interface ProfileRule {
 
 /** Rules about the file or its shape, reported by the loader (not by a check function). */
 export const STRUCTURAL_RULES = [
-  { name: 'yaml-syntax', description: 'the file is not valid YAML' },
+  { name: 'yaml-syntax', description: 'the file is not valid YAML, or its aliases expand too far (an alias bomb)' },
   { name: 'unknown-key', description: 'a key the schema does not know (typo or misplaced field)' },
   { name: 'missing-field', description: 'a required field is absent (after applying extends)' },
   { name: 'wrong-type', description: 'a value has the wrong type' },

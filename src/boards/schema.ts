@@ -290,3 +290,21 @@ export function boardJsonSchema(): Record<string, unknown> {
     title: 'boardkit board profile',
   };
 }
+
+type JsonSchemaNode = { properties?: Record<string, JsonSchemaNode>; items?: JsonSchemaNode; oneOf?: JsonSchemaNode[]; anyOf?: JsonSchemaNode[] };
+
+/**
+ * The keys the schema allows in the mapping at `path` (for "did you mean" on an unknown key),
+ * in schema order; a union (the quirk kinds) contributes the keys of every variant.
+ */
+export function allowedKeysAt(path: ReadonlyArray<string | number>, schema: Record<string, unknown> = boardJsonSchema()): string[] {
+  let nodes: JsonSchemaNode[] = [schema as JsonSchemaNode];
+  const expand = (ns: JsonSchemaNode[]): JsonSchemaNode[] => ns.flatMap((n) => [n, ...expand([...(n.oneOf ?? []), ...(n.anyOf ?? [])])]);
+  for (const seg of path) {
+    nodes = expand(nodes).flatMap((n) => {
+      const next = typeof seg === 'number' ? n.items : n.properties?.[seg];
+      return next ? [next] : [];
+    });
+  }
+  return [...new Set(expand(nodes).flatMap((n) => Object.keys(n.properties ?? {})))];
+}

@@ -1,4 +1,10 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+
+/**
+ * Aliases one document may expand (the yaml package's own guard against "billion laughs" alias
+ * bombs). A profile or manifest has no use for more; beyond it the file is reported, not loaded.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 export type PathSegment = string | number;
 
@@ -45,9 +51,34 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return { node, keyNode, complete: true };
   };
 
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // toJS refuses an alias bomb (ReferenceError "Excessive alias count ..."): a fault of the
+    // file, located at its first alias, never an internal error. With syntax errors already
+    // found, those say why.
+    if (syntaxErrors.length === 0) {
+      if (!(err instanceof ReferenceError)) throw err;
+      let firstAlias: number | undefined;
+      visit(doc, {
+        Alias(_key, node) {
+          firstAlias = node.range?.[0];
+          return visit.BREAK;
+        },
+      });
+      syntaxErrors.push({
+        ...pos(firstAlias ?? 0),
+        message: /Excessive alias/.test(err.message)
+          ? `aliases expand too far (over ${MAX_ALIAS_COUNT} alias nodes: an alias bomb?); write the values out instead of nesting aliases`
+          : err.message,
+      });
+    }
+  }
+
   return {
     file,
-    value: doc.toJS({ maxAliasCount: 100 }),
+    value,
     syntaxErrors,
     has: (path) => walk(path).complete,
     locate(path, options = {}) {

@@ -14,8 +14,13 @@ export const EXIT = {
   /** Our machinery failed: QEMU would not start, a socket closed, a timeout of infrastructure. */
   infrastructure: 4,
   interrupted: 130,
+  /** A bug in boardkit (an error no code path anticipated): the message asks for a report. */
   internal: 70,
 } as const;
+
+/** The exit code list as `--help` epilogues and the README show it. */
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 ok, 1 check failed, 2 usage, 3 host setup, 4 infrastructure, 70 internal error (a bug: please report), 130 interrupted.';
 
 export function exitCodeFor(kind: ErrorKind): number {
   switch (kind) {

@@ -4,8 +4,23 @@ import { asBoardkitError, causeChain, type BoardkitError } from '../core/errors.
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Low level: one JSON value on stdout. Commands answer `--json` through `result`/`event`. */
   json(value: unknown): void;
+  /**
+   * The `--json` answer of a command, one envelope for all: `{ ok, command, ...payload }` on
+   * stdout (pretty-printed). `ok` is the command's verdict; a payload's own `ok`/`command` never
+   * override it. Errors take the same shape through `errorJson` (`{ ok: false, command, error }`).
+   */
+  result(command: string, payload: object, ok?: boolean): void;
+  /** One event of a streaming command (`netboot serve`, `monitor`): the same envelope, one line each. */
+  event(command: string, event: object): void;
   readonly isTTY: boolean;
+}
+
+/** `{ ok, command, ...payload }`: the envelope every `--json` output has. */
+export function envelope(command: string, payload: object, ok: boolean): Record<string, unknown> {
+  const { ok: _ok, command: _command, ...rest } = payload as Record<string, unknown>;
+  return { ok, command, ...rest };
 }
 
 /**
@@ -23,6 +38,8 @@ export const stdOutput: Output = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   json: (value) => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+  result: (command, payload, ok = true) => void process.stdout.write(`${JSON.stringify(envelope(command, payload, ok), null, 2)}\n`),
+  event: (command, event) => void process.stdout.write(`${JSON.stringify(envelope(command, event, true))}\n`),
   isTTY: Boolean(process.stdout.isTTY),
 };
 
@@ -38,11 +55,12 @@ export function renderError(err: unknown): string {
   return lines.join('\n');
 }
 
-/** JSON form of an error for `--json` callers. */
-export function errorJson(err: unknown): Record<string, unknown> {
+/** JSON form of an error for `--json` callers: the result envelope with `ok: false` and `error`. */
+export function errorJson(err: unknown, command: string): Record<string, unknown> {
   const e: BoardkitError = asBoardkitError(err);
   return {
     ok: false,
+    command,
     error: {
       code: e.code,
       kind: e.kind,

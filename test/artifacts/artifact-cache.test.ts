@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactCache } from '../../src/artifacts/artifact-cache.js';
 import { fetchArtifacts } from '../../src/artifacts/artifact-fetcher.js';
 import { importArtifact } from '../../src/artifacts/artifact-import.js';
-import { ArtifactMissingError, DigestMismatchError } from '../../src/artifacts/manifest-errors.js';
+import { ArtifactMissingError, CachedArtifactCorruptError, DigestMismatchError } from '../../src/artifacts/manifest-errors.js';
 import { loadManifests, type ManifestSet } from '../../src/artifacts/manifest-loader.js';
 import { resolveArtifact } from '../../src/artifacts/resolve-artifact.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
@@ -167,6 +167,31 @@ describe('resolveArtifact', () => {
     const err2 = await resolveArtifact('user-dtb', opts).catch((e: unknown) => e);
     expect((err2 as ArtifactMissingError).hint).toContain('get it from the vendor');
     await expect(resolveArtifact('no-such-thing', opts)).rejects.toThrow(/no firmware artefact with id 'no-such-thing'/);
+  });
+});
+
+describe('a corrupt cached artefact', () => {
+  it('resolve → host setup (kind environment, exit 3), naming the file, with the fetch (or import) command and verify', async () => {
+    await fetchArtifacts([manifests.get('blob-a')], cache, { spawner: new FakeDebSpawner({ '/usr/lib/fake/a.bin': GOOD_A }), tmpDir: dir });
+    const path = cache.pathOf(manifests.get('blob-a'));
+    await writeFile(path, 'bit rot');
+    const err = await cache.resolve(manifests.get('blob-a')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CachedArtifactCorruptError);
+    expect(err).toBeInstanceOf(DigestMismatchError);
+    expect(err).toMatchObject({ code: 'E_ARTIFACT_CORRUPT', kind: 'environment' });
+    expect((err as Error).message).toContain(path);
+    expect((err as Error).message).toContain(sha('bit rot'));
+    expect((err as CachedArtifactCorruptError).hint).toContain('boardkit firmware fetch blob-a');
+    expect((err as CachedArtifactCorruptError).hint).toContain('boardkit firmware verify');
+    // A user-supplied one is imported again, not fetched.
+    const entry = manifests.get('user-dtb');
+    const file = join(dir, 'board.dtb');
+    await writeFile(file, 'dtb');
+    const imported = await importArtifact(entry, file, cache, { acceptDigest: true });
+    await writeFile(imported.path, 'tampered');
+    const err2 = (await cache.resolve(entry).catch((e: unknown) => e)) as CachedArtifactCorruptError;
+    expect(err2.kind).toBe('environment');
+    expect(err2.hint).toContain('boardkit firmware import FILE --id user-dtb');
   });
 });
 

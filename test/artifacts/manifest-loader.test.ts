@@ -110,3 +110,13 @@ describe('manifest validation reports file:line:col with a rule name', () => {
     }
   });
 });
+
+describe('a YAML alias bomb in a manifest', () => {
+  it('is a located yaml-syntax issue of that file, not an internal error', async () => {
+    const { validateManifestText } = await import('../../src/artifacts/manifest-loader.js');
+    const bomb = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boards', 'alias-bomb.yaml'), 'utf8');
+    const issues: ManifestIssue[] = [];
+    expect(validateManifestText('bomb.yaml', bomb, issues)).toEqual([]);
+    expect(issues).toEqual([expect.objectContaining({ file: 'bomb.yaml', rule: 'yaml-syntax', line: 3, message: expect.stringMatching(/alias bomb/) })]);
+  });
+});

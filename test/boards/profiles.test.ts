@@ -1,4 +1,5 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/boards/issues.js';
@@ -118,5 +119,52 @@ describe('profile validation rules', () => {
     expect(result.issues[0]).toMatchObject({ rule: 'wrong-type', line: await markedLine(parent, 'wrong-type') });
     expect(resolve(result.issues[0]!.file)).toBe(parent);
     expect(result.invalid).toEqual(['child-of-faulty', 'faulty-parent']);
+  });
+});
+
+describe('all problems at once (issue 9, item 11)', () => {
+  it('a copy of a built-in with a typo shows the duplicate id, the unknown key with a suggestion, and the semantic rule', async () => {
+    const file = join(FIXTURES, 'copy-with-typos.yaml');
+    const result = await validate([file]);
+    const own = result.issues.filter((i) => resolve(i.file) === file);
+    expect(own.map((i) => `${i.line}:${i.rule}`)).toEqual([
+      `${await markedLine(file, 'duplicate-id')}:duplicate-id`,
+      `${await markedLine(file, 'unknown-key')}:unknown-key`,
+      `${await markedLine(file, 'uart-base-outside-memory-map')}:uart-base-outside-memory-map`,
+    ]);
+    expect(own[1]!.message).toContain("unknown key 'vendorr': did you mean 'vendor'?");
+    // The built-in rpi4b keeps its place in the registry; the copy never replaces it.
+    expect(result.registry.get('rpi4b').file).toBe(join(BOARDS, 'rpi4b.yaml'));
+    expect(result.issues.filter((i) => resolve(i.file) !== file)).toEqual([]);
+  });
+
+  it('suggests the nearest allowed key of the mapping the typo is in, and lists the allowed ones when none is near', async () => {
+    const unknown = await validate([join(FIXTURES, 'invalid-unknown-key.yaml')]);
+    expect(unknown.issues[0]!.message).toContain("did you mean 'console'?");
+    const several = await validate([join(FIXTURES, 'several-faults.yaml')]);
+    const colour = several.issues.find((i) => i.rule === 'unknown-key')!;
+    expect(colour.message).not.toContain('did you mean');
+    expect(colour.message).toContain('allowed: uart, type, base, baud');
+  });
+
+  it('a file without an id is still checked in full', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bk-noid-'));
+    try {
+      const file = join(dir, 'noid.yaml');
+      await writeFile(file, 'extends: qemu-riscv64-virt\nname: no id\nconsle: {}\n');
+      const result = await validate([file]);
+      expect(result.issues.map((i) => i.rule).sort()).toEqual(['missing-field', 'unknown-key']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a YAML alias bomb is a located yaml-syntax issue of that file, not a crash', async () => {
+    const file = join(FIXTURES, 'alias-bomb.yaml');
+    const result = await validate([file]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ rule: 'yaml-syntax', line: await markedLine(file, 'yaml-syntax') });
+    expect(resolve(result.issues[0]!.file)).toBe(file);
+    expect(result.issues[0]!.message).toMatch(/alias bomb/);
   });
 });

@@ -22,7 +22,7 @@ describe('boardkit boards', () => {
   it('list --json lists the ten boards', async () => {
     const r = await boardkit('boards', 'list', '--json');
     expect(r.code).toBe(0);
-    const boards = JSON.parse(r.stdout) as Array<{ id: string; console: { base: number } }>;
+    const boards = JSON.parse(r.stdout).boards as Array<{ id: string; console: { base: number } }>;
     expect(boards.map((b) => b.id)).toEqual([
       'hifive-unleashed', 'hifive-unmatched', 'qemu-aarch64-virt', 'qemu-riscv64-virt', 'rpi-cm4',
       'rpi-zero2w', 'rpi3b', 'rpi4b', 'rpi5', 'x86-kiosk',
@@ -59,6 +59,17 @@ describe('boardkit boards', () => {
     const ok = await boardkit('boards', 'validate', 'boards/rpi-cm4.yaml', '--json');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, issues: [] });
+  });
+
+  it('validate of a hand-edited copy of a built-in shows every problem, with a suggestion for the typo (issue 9, item 11)', async () => {
+    const r = await boardkit('boards', 'validate', 'test/fixtures/boards/copy-with-typos.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => /^test\/fixtures/.test(l))).toEqual([
+      "test/fixtures/boards/copy-with-typos.yaml:2:5 duplicate-id id 'rpi4b' is already defined in boards/rpi4b.yaml",
+      "test/fixtures/boards/copy-with-typos.yaml:5:1 unknown-key unknown key 'vendorr': did you mean 'vendor'? (in the profile)",
+      expect.stringMatching(/^test\/fixtures\/boards\/copy-with-typos\.yaml:7:9 uart-base-outside-memory-map console UART base 0x1 /),
+    ]);
+    expect(r.stderr).toContain('3 problem(s)');
   });
 
   it('--boards-dir adds a user profile beside the built-in ones', async () => {

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type CliContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -10,12 +11,18 @@ async function sources(ctx: CliContext) {
 const list: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'list',
   describe: 'List the board profiles (built-in and --boards-dir)',
-  builder: (y) => y.example('$0 boards list --json', 'All boards as JSON').example('$0 boards list --boards-dir ./my-boards', 'Include your own profiles'),
+  builder: (y) =>
+    y.example(
+      examples([
+        ['$0 boards list --json', 'All boards as JSON'],
+        ['$0 boards list --boards-dir ./my-boards', 'Include your own profiles'],
+      ]),
+    ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { loadBoardRegistry } = await import('../../workflows/boards.js');
     const registry = await loadBoardRegistry(await sources(ctx));
-    if (ctx.json) ctx.output.json(registry.list().map((e) => ({ ...e.profile, file: e.file })));
+    if (ctx.json) ctx.output.result('boards list', { boards: registry.list().map((e) => ({ ...e.profile, file: e.file })) });
     else {
       const { renderBoardList } = await import('../render/board.js');
       ctx.output.out(renderBoardList(registry.list()));
@@ -29,13 +36,17 @@ const show: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .positional('id', { type: 'string', demandOption: true, describe: 'Board id (see `boardkit boards list`)' })
-      .example('$0 boards show rpi4b', 'What boardkit knows about the Pi 4')
-      .example('$0 boards show qemu-riscv64-virt --json | jq .emulation', 'The emulation recipe only'),
+      .example(
+        examples([
+          ['$0 boards show rpi4b', 'What boardkit knows about the Pi 4'],
+          ['$0 boards show qemu-riscv64-virt --json | jq .emulation', 'The emulation recipe only'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { loadBoardRegistry } = await import('../../workflows/boards.js');
     const entry = (await loadBoardRegistry(await sources(ctx))).get(argv.id);
-    if (ctx.json) ctx.output.json({ ...entry.profile, file: entry.file, chain: entry.chain });
+    if (ctx.json) ctx.output.result('boards show', { ...entry.profile, file: entry.file, chain: entry.chain });
     else {
       const { renderBoard } = await import('../render/board.js');
       ctx.output.out(renderBoard(entry));
@@ -49,14 +60,14 @@ const validate: CommandModule<GlobalArgs, GlobalArgs & { files: string[] }> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Profile YAML files' })
-      .example('$0 boards validate my-board.yaml', 'Check a new profile; errors read file:line:col rule message'),
+      .example(examples([['$0 boards validate my-board.yaml', 'Check a new profile; errors read file:line:col rule message']])),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { validateBoardFiles } = await import('../../workflows/boards.js');
     const { formatIssue } = await import('../../boards/issues.js');
     const result = await validateBoardFiles(argv.files, await sources(ctx));
     const ok = result.issues.length === 0;
-    if (ctx.json) ctx.output.json({ ok, checked: argv.files, issues: result.issues });
+    if (ctx.json) ctx.output.result('boards validate', { checked: argv.files, issues: result.issues }, ok);
     else if (ok) ctx.output.out(`ok: ${argv.files.length} file(s) valid`);
     else {
       for (const i of result.issues) ctx.output.err(formatIssue(i));
@@ -72,21 +83,26 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { output?: string }> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
-      .example('$0 boards schema -o boards/board.schema.json', 'Regenerate the checked-in schema'),
+      .example(examples([['$0 boards schema -o boards/board.schema.json', 'Regenerate the checked-in schema']])),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { boardJsonSchema } = await import('../../boards/schema.js');
     const text = `${JSON.stringify(boardJsonSchema(), null, 2)}\n`;
     if (argv.output) {
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(argv.output, text);
-    } else ctx.output.out(text);
+      await writeFile(argv.output, text).catch(async (err: unknown) => {
+        const { UsageError } = await import('../../core/errors.js');
+        throw new UsageError(`cannot write the schema to '${argv.output}': ${(err as Error).message}`, { cause: err, hint: '-o takes a file path in an existing, writable directory' });
+      });
+      if (ctx.json) ctx.output.result('boards schema', { written: argv.output });
+    } else if (ctx.json) ctx.output.result('boards schema', { schema: boardJsonSchema() });
+    else ctx.output.out(text);
   },
 };
 
 export const boardsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'boards',
   describe: 'Board profiles: list, show, validate, schema',
-  builder: (y) => y.command([list, show, validate, schema] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name a boards subcommand: list, show, validate, schema').example('$0 boards show rpi3b', ''),
+  builder: (y) => y.command([list, show, validate, schema] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name a boards subcommand: list, show, validate, schema').example(examples([['$0 boards list', 'The boards boardkit knows'], ['$0 boards show rpi3b', 'One board in full']])),
   handler: () => {},
 };

@@ -1,4 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../core/errors.js';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { signalsEndThisCommand } from '../interrupt.js';
 
@@ -23,11 +25,21 @@ export const consoleCommand: CommandModule<GlobalArgs, ConsoleArgs> = {
       .option('baud', { type: 'number', default: 115200, describe: 'UART speed (ignored for ptys and TCP)' })
       .option('log', { type: 'string', describe: 'Append the session to this file (raw bytes; timestamped lines with --timestamps)' })
       .option('timestamps', { type: 'boolean', describe: 'Prefix each line with the time (terminal and log)' })
-      .example('$0 console /dev/serial/by-id/usb-FTDI_FT232R_A50285BI-if00-port0', 'A USB serial adapter at 115200 baud')
-      .example('$0 console tcp:localhost:4321 --log boot.log --timestamps', 'A QEMU -chardev socket console, logged with times') as Argv<ConsoleArgs>,
+      .example(
+        examples([
+          ['$0 console /dev/serial/by-id/usb-FTDI_FT232R_A50285BI-if00-port0', 'A USB serial adapter at 115200 baud'],
+          ['$0 console tcp:localhost:4321 --log boot.log --timestamps', 'A QEMU -chardev socket console, logged with times'],
+        ]),
+      )
+      .epilogue('Interactive: --json does not apply (`boardkit monitor PATH --json` gives JSON lines).') as Argv<ConsoleArgs>,
   handler: async (argv) => {
     signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
+    if (ctx.json) {
+      throw new UsageError('console is an interactive terminal: --json does not apply', {
+        hint: "for the board's lines as JSON events use `boardkit monitor PATH --json`",
+      });
+    }
     const { openNodeSerialLink } = await import('../../transports/node/open-serial-link.js');
     const { runConsoleTerminal, escapeKeyName, DEFAULT_ESCAPE_BYTE } = await import('../../workflows/console-terminal.js');
     const link = await openNodeSerialLink(argv.path, { baudRate: argv.baud });

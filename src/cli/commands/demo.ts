@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
@@ -18,8 +19,12 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
       .option('board', { alias: 'b', type: 'string', default: 'qemu-riscv64-virt', describe: 'Emulated board' })
       .option('output', { alias: 'o', type: 'string', default: 'out', describe: 'Where the payload is built' })
       .option('out', { type: 'string', describe: 'Run directory for console logs, screendumps and verdict.json (default: a new one under the cache, runs/)' })
-      .example('$0 demo', 'The embedded default: qemu-riscv64-virt')
-      .example('$0 demo -b qemu-aarch64-virt --json', 'Another board; JSON step reports'),
+      .example(
+        examples([
+          ['$0 demo', 'The embedded default: qemu-riscv64-virt'],
+          ['$0 demo -b qemu-aarch64-virt --json', 'Another board; JSON step reports'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const [{ runDemo }, { loadBoardRegistry }, { knownArtifactIds }, { NodeSpawner }, { connectQmpSocket }, { openNodeSerialLink }, { openQemuDgramFrameLink }, { withTask }] = await Promise.all([
@@ -41,7 +46,7 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
     ctx.output.err(`run directory: ${runDir}`);
     const report = await withTask(ctx, `demo ${argv.board}`, (progress) => runDemo(profile, { board: argv.board, outDir: argv.output, runDir }, env, { progress, signal: commandSignal() }), { lines: (e) => e.source === 'demo' });
     const verdict = await writeVerdict(runDir, report);
-    if (ctx.json) ctx.output.json({ ...report, runDir, verdict });
+    if (ctx.json) ctx.output.result('demo', { ...report, runDir, verdict }, report.ok);
     else {
       const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip', interrupted: 'INT ' } as const;
       const lines = [`boardkit demo on ${report.board}`];

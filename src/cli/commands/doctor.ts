@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -10,8 +11,13 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .option('fix', { type: 'boolean', describe: 'Apply the fixes (as root); without root, print the exact commands' })
-      .example('$0 doctor', 'What is missing, grouped by capability, with the fix for each')
-      .example('sudo $0 doctor --fix', 'Install packages (dnsmasq-base, not dnsmasq; services kept stopped), add apt sources, udev rules'),
+      .example(
+        examples([
+          ['$0 doctor', 'What is missing, grouped by capability, with the fix for each'],
+          ['sudo $0 doctor --fix', 'Install packages and udev rules, add apt sources (services kept stopped)'],
+          ['$0 doctor --json | jq \'.byCapability[] | select(.status != "ok")\'', 'Only the capabilities that need work'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { readFile } = await import('node:fs/promises');
@@ -36,7 +42,7 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs & { fix?: boole
       fix: Boolean(argv.fix),
       progress: ctx.json ? undefined : (e) => ctx.output.err(`+ ${e.message ?? ''}`),
     });
-    if (ctx.json) ctx.output.json(report);
+    if (ctx.json) ctx.output.result('doctor', report, report.ok);
     else {
       for (const group of report.byCapability) {
         ctx.output.out(`${group.capability} [${group.status}]`);

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -17,19 +18,24 @@ const list: CommandModule<GlobalArgs, IdsArgs> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .positional('ids', { type: 'string', array: true, describe: 'Only these artefact ids' })
-      .example('$0 firmware list', 'What is cached, missing, or must be imported')
-      .example('$0 firmware list --json | jq ".[] | select(.redistributable == false)"', 'Licence audit'),
+      .example(
+        examples([
+          ['$0 firmware list', 'What is cached, missing, or must be imported'],
+          ["$0 firmware list --json \\\n    | jq '.artifacts[] | select(.redistributable == false) | .id'", 'Licence audit: what may not be redistributed'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { listFirmware } = await import('../../workflows/firmware.js');
     const rows = await listFirmware(ctx, argv.ids);
-    if (ctx.json) return ctx.output.json(rows);
-    const w = Math.max(...rows.map((r) => r.id.length));
-    const sw = Math.max(...rows.map((r) => (STATE_LABEL[r.state] ?? r.state).length));
-    for (const r of rows) {
-      const redis = r.redistributable ? 'redistributable' : 'NOT redistributable';
-      ctx.output.out(`${r.id.padEnd(w)}  ${(STATE_LABEL[r.state] ?? r.state).padEnd(sw)}  ${r.licence} (${redis})  ${r.source}  ${r.version}`);
-    }
+    if (ctx.json) return ctx.output.result('firmware list', { artifacts: rows });
+    const { renderTable } = await import('../render/table.js');
+    ctx.output.out(
+      renderTable(
+        ['ID', 'STATE', 'LICENCE', 'REDIST', 'VERSION', 'SOURCE'],
+        rows.map((r) => [r.id, STATE_LABEL[r.state] ?? r.state, r.licence, r.redistributable ? 'yes' : 'NO', r.version, r.source]),
+      ),
+    );
     const missing = rows.filter((r) => r.state !== 'verified');
     if (missing.length > 0) ctx.output.out(`\n${missing.length} not cached: \`boardkit firmware fetch\` gets the Debian ones; \`boardkit firmware fetch ID\` explains how to import a user-supplied one.`);
   },
@@ -41,8 +47,12 @@ const fetch: CommandModule<GlobalArgs, IdsArgs> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .positional('ids', { type: 'string', array: true, describe: 'Artefact ids (default: all)' })
-      .example('$0 firmware fetch', 'Every Debian artefact; user-supplied ones are explained')
-      .example('$0 firmware fetch opensbi-fw-jump u-boot-qemu-riscv64-smode', 'Just what qemu-riscv64-virt needs'),
+      .example(
+        examples([
+          ['$0 firmware fetch', 'Every Debian artefact; user-supplied ones are explained'],
+          ['$0 firmware fetch opensbi-fw-jump u-boot-qemu-riscv64-smode', 'Just what qemu-riscv64-virt needs'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { fetchFirmware } = await import('../../workflows/firmware.js');
@@ -55,10 +65,11 @@ const fetch: CommandModule<GlobalArgs, IdsArgs> = {
       },
     });
     if (ctx.json) {
-      ctx.output.json({
-        ok: report.ok,
-        results: report.results.map((r) => ({ ...r, error: r.error ? { code: r.error.code, message: r.error.message, hint: r.error.hint } : undefined })),
-      });
+      ctx.output.result(
+        'firmware fetch',
+        { results: report.results.map((r) => ({ ...r, error: r.error ? { code: r.error.code, kind: r.error.kind, message: r.error.message, hint: r.error.hint } : undefined })) },
+        report.ok,
+      );
     } else {
       for (const r of report.results) {
         if (r.outcome === 'fetched' || r.outcome === 'already-verified') ctx.output.out(`ok      ${r.id}  ${r.outcome === 'fetched' ? 'fetched, verified' : 'already cached, verified'}  ${r.path}`);
@@ -76,13 +87,17 @@ const verify: CommandModule<GlobalArgs, IdsArgs> = {
   builder: (y) =>
     (y as Argv<GlobalArgs>)
       .positional('ids', { type: 'string', array: true, describe: 'Artefact ids (default: all)' })
-      .example('$0 firmware verify', 'Check the whole cache')
-      .example('$0 firmware verify ovmf-code-4m ovmf-vars-4m', 'Check two artefacts'),
+      .example(
+        examples([
+          ['$0 firmware verify', 'Check the whole cache'],
+          ['$0 firmware verify ovmf-code-4m ovmf-vars-4m', 'Check two artefacts'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { verifyFirmware } = await import('../../workflows/firmware.js');
     const report = await verifyFirmware(ctx, argv.ids);
-    if (ctx.json) ctx.output.json({ ok: report.ok, rows: report.rows });
+    if (ctx.json) ctx.output.result('firmware verify', { artifacts: report.rows, failed: report.failed.map((r) => r.id) }, report.ok);
     else {
       for (const r of report.rows) {
         const bad = report.failed.includes(r);
@@ -105,8 +120,12 @@ const importCmd: CommandModule<GlobalArgs, GlobalArgs & { file: string; id: stri
       .option('id', { type: 'string', demandOption: true, describe: 'Artefact id (see `boardkit firmware list`)' })
       .option('sha256', { type: 'string', describe: 'The digest you trust for this file (required when the manifest pins none, unless --accept-digest)' })
       .option('accept-digest', { type: 'boolean', describe: "Record the file's own digest (trust on first use) when the manifest pins none" })
-      .example('$0 firmware import bcm2711-rpi-4-b.dtb --id rpi-dtb-bcm2711-rpi-4-b --accept-digest', 'Import a DTB from a firmware checkout')
-      .example('$0 firmware import fw_jump.bin --id opensbi-fw-jump', 'Must match the pinned Debian digest'),
+      .example(
+        examples([
+          ['$0 firmware import bcm2711-rpi-4-b.dtb \\\n    --id rpi-dtb-bcm2711-rpi-4-b --accept-digest', 'Import a DTB from a firmware checkout'],
+          ['$0 firmware import fw_jump.bin --id opensbi-fw-jump', 'Must match the pinned Debian digest'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { importFirmware } = await import('../../workflows/firmware.js');
@@ -114,7 +133,7 @@ const importCmd: CommandModule<GlobalArgs, GlobalArgs & { file: string; id: stri
       ...(argv.sha256 !== undefined ? { sha256: argv.sha256 } : {}),
       ...(argv['accept-digest'] ? { acceptDigest: true } : {}),
     });
-    if (ctx.json) ctx.output.json({ ok: true, ...result });
+    if (ctx.json) ctx.output.result('firmware import', result);
     else ctx.output.out(`ok  ${result.id}  imported (${result.size} bytes, sha256 ${result.sha256}, digest from ${result.digestFrom})  ${result.path}`);
   },
 };
@@ -123,6 +142,6 @@ const importCmd: CommandModule<GlobalArgs, GlobalArgs & { file: string; id: stri
 export const firmwareCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'firmware <command>',
   describe: 'Firmware artefacts (OpenSBI, U-Boot, OVMF, Pi firmware, DTBs): list, fetch, verify, import',
-  builder: (y) => y.command([list, fetch, verify, importCmd] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name a firmware subcommand: list, fetch, verify, import.'),
+  builder: (y) => y.command([list, fetch, verify, importCmd] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name a firmware subcommand: list, fetch, verify, import.').example(examples([['$0 firmware list', 'What is cached, missing, or must be imported'], ['$0 firmware fetch', 'Fetch every Debian artefact into the cache']])),
   handler: () => {},
 };

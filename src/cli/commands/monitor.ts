@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { signalsEndThisCommand } from '../interrupt.js';
 
@@ -17,8 +18,13 @@ export const monitorCommand: CommandModule<GlobalArgs, MonitorArgs> = {
       .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'Device paths, serial:SERIALNO or tcp:HOST:PORT' })
       .option('log-dir', { type: 'string', describe: 'Write <device>.log here for each console' })
       .option('baud', { type: 'number', default: 115200, describe: 'UART speed for every device (ignored for ptys and TCP)' })
-      .example('$0 monitor /dev/ttyUSB0 /dev/ttyUSB1 --log-dir logs', 'Two boards side by side; Ctrl-C stops')
-      .example('$0 monitor tcp:localhost:4321 tcp:localhost:4322', 'Two QEMU socket consoles') as Argv<MonitorArgs>,
+      .example(
+        examples([
+          ['$0 monitor /dev/ttyUSB0 /dev/ttyUSB1 --log-dir logs', 'Two boards side by side; Ctrl-C stops'],
+          ['$0 monitor tcp:localhost:4321 tcp:localhost:4322', 'Two QEMU socket consoles'],
+          ['$0 monitor /dev/ttyUSB0 --json', 'One JSON event per console line, a summary at the end'],
+        ]),
+      ) as Argv<MonitorArgs>,
   handler: async (argv) => {
     signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
@@ -36,10 +42,10 @@ export const monitorCommand: CommandModule<GlobalArgs, MonitorArgs> = {
       const result = await runMonitor({
         ports: links.map((link, i) => ({ name: names[i]!, link })),
         ...(argv['log-dir'] ? { logDir: argv['log-dir'] } : {}),
-        onLine: (line) => ctx.output.out(line),
+        onLine: (line) => (ctx.json ? ctx.output.event('monitor', { type: 'line', line }) : ctx.output.out(line)),
         signal: abort.signal,
       });
-      if (ctx.json) ctx.output.json({ ok: true, ...result });
+      if (ctx.json) ctx.output.event('monitor', { type: 'summary', ...result });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { signalsEndThisCommand } from '../interrupt.js';
 
@@ -15,7 +16,6 @@ interface ServeArgs extends GlobalArgs {
   dhcp: 'off' | 'proxy' | 'full' | 'server';
   force?: boolean;
   pool?: string;
-  watch?: boolean;
   board?: string;
   payload?: string;
   interface?: string;
@@ -41,7 +41,6 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       .option('dhcp', { choices: ['off', 'proxy', 'full', 'server'] as const, default: 'off' as const, describe: 'DHCP beside TFTP: full (we hand out addresses; server is an alias) or proxy (boot info only); needs --interface or --qemu-link' })
       .option('force', { type: 'boolean', describe: 'Serve DHCP on --interface even with a default route or other NICs present' })
       .option('pool', { type: 'string', describe: 'Full DHCP range FIRST-LAST (default: upper half of the interface subnet)' })
-      .option('watch', { type: 'boolean', describe: 'Serve rebuilt files without restart (always on: files open per request)' })
       .option('board', { type: 'string', describe: 'Serve this board\'s boot files (U-Boot script or PXE boot file) around --payload' })
       .option('payload', { type: 'string', describe: 'Payload file or `payload build` directory (with --clients: one sub-directory per board)' })
       .option('interface', { type: 'string', describe: 'Lab NIC (kernel sockets): run inside a network namespace where it is the only NIC' })
@@ -52,10 +51,15 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         default: 'auto' as const,
         describe: 'Who sends the DATA of reads on kernel UDP: the native pump (a C addon, built by `npm run build`; auto uses it when built) or the TypeScript engine',
       })
-      .example('$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high loopback port')
-      .example('$0 netboot serve --root ./tftp --listen 192.168.7.1 --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines')
-      .example('ip netns exec lab $0 netboot serve --dhcp full --interface tap0 -b qemu-riscv64-virt --payload out/p', 'DHCP+TFTP inside a namespace that owns the lab NIC')
-      .example('$0 netboot serve --dhcp full --qemu-link 40100:40101 -b qemu-aarch64-virt --payload out/p', 'For a QEMU started with the printed -netdev dgram') as Argv<ServeArgs>,
+      .example(
+        examples([
+          ['$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP on a high port; a rebuilt file is served on the next request'],
+          ['$0 netboot serve --root ./tftp --listen 192.168.7.1 \\\n    --blksize-max 1468 --json', 'On a lab NIC, events as JSON lines'],
+          ['$0 payload build -b qemu-riscv64-virt', 'Build the reference payload, then serve it with DHCP and boot files'],
+          ['ip netns exec lab $0 netboot serve --dhcp full --interface tap0 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'DHCP+TFTP inside a namespace that owns the lab NIC'],
+          ['$0 netboot serve --dhcp full --qemu-link 40100:40101 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'For a QEMU started with the printed -netdev dgram (no root)'],
+        ]),
+      ) as Argv<ServeArgs>,
   handler: async (argv) => {
     signalsEndThisCommand(); // SIGINT/SIGTERM is how this command is stopped
     const ctx = makeContext(argv);
@@ -107,7 +111,6 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         readInterfaces: async () => readInterfaceFacts(new (await import('../../transports/node/node-spawner.js')).NodeSpawner()),
         broadcastNetwork: (sourceAddress) => new UdpBroadcastNetwork({ sourceAddress }),
         openQemuLink: (ports) => openQemuDgramFrameLink(ports),
-        watch: argv.watch,
         board: argv.board,
         payload: argv.payload,
         interface: argv.interface,
@@ -116,7 +119,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         signal: abort.signal,
         onEvent: (e) => {
           // One JSON object per line so the stream can be piped while serving.
-          if (ctx.json) return ctx.output.out(JSON.stringify(e));
+          if (ctx.json) return ctx.output.event('netboot serve', e);
           if (e.type === 'dhcp') {
             const d = e.event;
             if (d.type === 'offer' || d.type === 'ack') return ctx.output.err(`dhcp: ${d.type} ${d.yiaddr} to ${d.mac}${d.bootfile ? ` (file ${d.bootfile})` : ''}`);
@@ -147,7 +150,8 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
           }
         },
       });
-      if (!ctx.json) ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)${summary.leases ? `; ${summary.leases} DHCP lease(s)` : ''}`);
+      if (ctx.json) ctx.output.event('netboot serve', { type: 'stopped', ...summary });
+      else ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)${summary.leases ? `; ${summary.leases} DHCP lease(s)` : ''}`);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -158,6 +162,10 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
 export const netbootCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'netboot <command>',
   describe: 'Netboot services: TFTP with DHCP/proxyDHCP and generated board boot files',
-  builder: (y) => y.command(serve).demandCommand(1, 'Name a netboot command, e.g. `boardkit netboot serve --root DIR`'),
+  builder: (y) =>
+    y
+      .command(serve)
+      .demandCommand(1, 'Name a netboot command, e.g. `boardkit netboot serve --root DIR`')
+      .example(examples([['$0 netboot serve --root ./tftp --listen 127.0.0.1:16969', 'Plain TFTP of a directory on a high loopback port']])),
   handler: () => {},
 };

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
@@ -54,11 +55,16 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         if (!a['firmware-only'] && !a.kernel && !a.image) throw new UsageError('say what to boot: --firmware-only, --kernel FILE or --image FILE', { hint: 'e.g. boardkit run -b qemu-riscv64-virt --firmware-only' });
         return true;
       })
-      .example('$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console')
-      .example('$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', 'The reference payload: every driver proven by a host-side oracle')
-      .example('$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', 'Any kernel: the profile\'s boot markers; JSON timeline and verdict')
-      .example('$0 run -b qemu-riscv64-virt --netboot -k out/payload.bin --tftp-windowsize 16', 'U-Boot in QEMU netboots the payload from boardkit\'s DHCP+TFTP')
-      .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed).'),
+      .example(
+        examples([
+          ['$0 run --board qemu-riscv64-virt --firmware-only', 'OpenSBI and U-Boot from Debian, verified on the console'],
+          ['$0 payload build -b qemu-aarch64-virt', 'Build the reference payload into out/payload-qemu-aarch64-virt/ ...'],
+          ['$0 run -b qemu-aarch64-virt -k out/payload-qemu-aarch64-virt', '... and boot it: every driver proven by a host-side oracle'],
+          ['$0 run -b qemu-riscv64-virt -k my-unikernel.elf --json', "Any kernel: the profile's boot markers; JSON timeline and verdict"],
+          ['$0 run -b qemu-riscv64-virt --netboot --tftp-windowsize 16 \\\n    -k out/payload-qemu-riscv64-virt/payload.bin', "U-Boot in QEMU netboots the payload from boardkit's DHCP+TFTP"],
+        ]),
+      )
+      .epilogue('Exit codes: 0 boot verified, 1 boot failed (stage and last console lines shown), 2 usage, 3 host setup (missing tool/firmware), 4 infrastructure (QEMU or console failed), 70 internal error (a bug: please report).'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const mode: 'firmware-only' | 'netboot' | 'image' | 'kernel' = argv['firmware-only'] ? 'firmware-only' : argv.netboot ? 'netboot' : argv.image ? 'image' : 'kernel';
@@ -121,7 +127,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       { lines: (e) => e.type !== 'stage' },
     );
     const verdict = await workflows.writeVerdict(runDir, report);
-    if (ctx.json) ctx.output.json({ ...report, runDir, verdict });
+    if (ctx.json) ctx.output.result('run', { ...report, runDir, verdict }, report.ok);
     else ctx.output.out(`${render.renderRunReport(report, { verbose: ctx.verbose })}\nrun directory: ${runDir}`);
     process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
   },

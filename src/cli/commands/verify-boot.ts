@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
@@ -40,8 +41,12 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
       .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
       .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
-      .example('$0 verify-boot -b rpi4b -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on')
-      .example('$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 --stages opensbi u-boot --json', 'Check a console you started yourself'),
+      .example(
+        examples([
+          ['$0 verify-boot -b rpi4b \\\n    -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on'],
+          ['$0 verify-boot -b qemu-riscv64-virt -p /dev/pts/5 \\\n    --stages opensbi u-boot --json', 'Check a console you started yourself'],
+        ]),
+      ),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const [{ verifyBootOnPort }, { loadBoardRegistry }, { knownArtifactIds }, { openNodeSerialLink }, { renderBootResult }] = await Promise.all([
@@ -82,7 +87,7 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       { signal: commandSignal(), progress: (e) => e.message && ctx.output.err(`  ${e.message}`) },
     );
     const verdictFile = await writeVerdict(runDir, report);
-    if (ctx.json) ctx.output.json({ ...report, runDir, verdict: verdictFile });
+    if (ctx.json) ctx.output.result('verify-boot', { ...report, runDir, verdict: verdictFile }, report.ok);
     else ctx.output.out(`${report.board} on ${report.port}\n${renderBootResult(report.boot, report.ok, report.boot.durationMs, { checks: report.checks, verbose: ctx.verbose })}\nrun directory: ${runDir}`);
     process.exitCode = report.ok ? EXIT.ok : EXIT.checkFailed;
   },

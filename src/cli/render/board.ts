@@ -1,6 +1,7 @@
 import type { LoadedProfile } from '../../boards/registry.js';
 import { DRIVER_KINDS, type BoardProfile } from '../../boards/schema.js';
 import { formatBytes, hex } from '../../core/units.js';
+import { renderTable } from './table.js';
 
 /** One line per board for `boards list`. */
 export function renderBoardList(entries: readonly LoadedProfile[]): string {
@@ -13,10 +14,7 @@ export function renderBoardList(entries: readonly LoadedProfile[]): string {
     p.flash.map((f) => f.method).join(','),
     p.name,
   ]);
-  const head = ['ID', 'ARCH', 'SOC', 'CONSOLE', 'QEMU', 'FLASH', 'NAME'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [fmt(head), ...rows.map(fmt)].join('\n');
+  return renderTable(['ID', 'ARCH', 'SOC', 'CONSOLE', 'QEMU', 'FLASH', 'NAME'], rows);
 }
 
 /** The facts a person reads about a board, in the order they need them. */

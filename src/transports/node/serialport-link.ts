@@ -62,7 +62,7 @@ class SerialPortLink implements SerialLink {
   async openFirst(): Promise<void> {
     const path = await this.resolvePath();
     if (!path) {
-      throw new BoardkitError('E_SERIAL_NOT_FOUND', 'device', `no serial port with serial number ${this.options.serialNumber}`, {
+      throw new BoardkitError('E_SERIAL_NOT_FOUND', 'usage', `no serial port with serial number ${this.options.serialNumber}`, {
         hint: 'list adapters with `ls -l /dev/serial/by-id/` and check the cable',
       });
     }
@@ -142,18 +142,23 @@ class SerialPortLink implements SerialLink {
   }
 }
 
+/**
+ * Why the first open failed, as the kind the CLI maps to an exit code: a path that does not exist
+ * is the caller's (usage, 2, naming it); a port that exists but cannot be used is infrastructure
+ * (4); a permission the user lacks is host setup (3).
+ */
 function openError(path: string, err: unknown): BoardkitError {
   const msg = err instanceof Error ? err.message : String(err);
   if (/lock/i.test(msg)) {
-    return new BoardkitError('E_SERIAL_BUSY', 'device', `serial port ${path} is in use by another process`, {
+    return new BoardkitError('E_SERIAL_BUSY', 'infrastructure', `serial port ${path} is in use by another process`, {
       cause: err,
       hint: `find it with \`fuser -v ${path}\` and close that program (screen, minicom, another boardkit)`,
     });
   }
   if (/ENOENT|No such file/i.test(msg)) {
-    return new BoardkitError('E_SERIAL_NOT_FOUND', 'device', `serial port ${path} does not exist`, {
+    return new BoardkitError('E_SERIAL_NOT_FOUND', 'usage', `serial port ${path} does not exist`, {
       cause: err,
-      hint: 'check the cable; `ls -l /dev/serial/by-id/` lists USB serial adapters',
+      hint: 'check the path and the cable; `ls -l /dev/serial/by-id/` lists USB serial adapters',
     });
   }
   if (/EACCES|permission/i.test(msg)) {
@@ -162,5 +167,5 @@ function openError(path: string, err: unknown): BoardkitError {
       hint: 'add yourself to the dialout group: sudo usermod -aG dialout $USER (then log in again)',
     });
   }
-  return new BoardkitError('E_SERIAL_OPEN', 'device', `cannot open serial port ${path}: ${msg}`, { cause: err });
+  return new BoardkitError('E_SERIAL_OPEN', 'infrastructure', `cannot open serial port ${path}: ${msg}`, { cause: err });
 }

@@ -62,7 +62,9 @@ class TcpSerialLink implements SerialLink {
     try {
       await this.connect(this.options.connectTimeoutMs ?? 5000);
     } catch (err) {
-      throw new BoardkitError('E_TCP_CONNECT', 'device', `cannot connect to console ${this.description}`, {
+      // Nothing listening (refused) or no answer: the console is unreachable, infrastructure (exit 4).
+      const why = err instanceof Error ? err.message : String(err);
+      throw new BoardkitError('E_TCP_CONNECT', 'infrastructure', `cannot connect to console ${this.description}: ${why}`, {
         cause: err,
         hint: 'is QEMU (-chardev socket,...,server=on) or ser2net listening on that port?',
       });
