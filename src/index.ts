@@ -26,7 +26,7 @@ export { machineFromProfile } from './emulator/profile-machine.js';
 
 export { TftpServer, type TftpServerOptions, type TftpServerEvent } from './netboot/tftp-server.js';
 export { DhcpServer, type DhcpServerOptions } from './netboot/dhcp-server.js';
-export { UserspaceStack } from './netboot/userspace-stack.js';
+export { UserspaceStack } from './transports/userspace-stack.js';
 export { LabNetwork } from './netboot/lab-network.js';
 
 export { runBoard, type RunReport, type RunEnvironment } from './workflows/run-board.js';

@@ -1,6 +1,6 @@
 /**
  * Is this interface a lab network we may serve DHCP on, and with which addresses? Pure: facts in
- * (from transports/node/net-interfaces.ts), a plan or a usage error out.
+ * (transports/net-interfaces.ts, read by transports/node/net-interfaces.ts), a plan or a usage error out.
  *
  * Kernel sockets cannot be tied to one device from Node, so the server must run where the lab NIC
  * is the only non-loopback interface (a network namespace that owns it, DESIGN §6), and a full
@@ -9,7 +9,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { ipv4ToNumber, numberToIpv4 } from '../protocols/net/address.js';
-import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
+import type { InterfaceFacts } from '../transports/net-interfaces.js';
 
 export interface LabInterfacePlan {
   interface: string;

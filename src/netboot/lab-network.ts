@@ -5,7 +5,7 @@ import type { FrameLink } from '../transports/frame-link.js';
 import { DhcpServer, type DhcpServerEvent } from './dhcp-server.js';
 import type { GeneratedFileProvider } from './generated-files.js';
 import { TftpServer, type TftpServerEvent } from './tftp-server.js';
-import { UserspaceStack } from './userspace-stack.js';
+import { UserspaceStack } from '../transports/userspace-stack.js';
 
 /**
  * A private lab network in this process: our userspace Ethernet/IPv4/UDP stack on a frame link

@@ -6,7 +6,7 @@ import type { ProgressSink } from '../core/progress.js';
 import { boardBootFiles, netbootFlow } from '../netboot/board-boot-files.js';
 import { staticFiles } from '../netboot/generated-files.js';
 import { LabNetwork } from '../netboot/lab-network.js';
-import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
+import { withFrameLoss } from '../transports/frame-loss.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
 

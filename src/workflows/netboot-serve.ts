@@ -16,14 +16,14 @@ import type { DhcpHostEntry } from '../protocols/dhcp/config.js';
 import { normalizeMac } from '../protocols/net/address.js';
 import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
-import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
+import type { InterfaceFacts } from '../transports/net-interfaces.js';
 import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
 import { DhcpServer, type DhcpServerEvent } from '../netboot/dhcp-server.js';
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
 import type { GeneratedFileProvider } from '../netboot/generated-files.js';
 import { planLabInterface } from '../netboot/lab-interface.js';
 import { TftpServer, type TftpServerEvent } from '../netboot/tftp-server.js';
-import { UserspaceStack } from '../netboot/userspace-stack.js';
+import { UserspaceStack } from '../transports/userspace-stack.js';
 
 export type NetbootServeEvent =
   | TftpServerEvent

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeFrameLinkPair, seededRandom, type FakeFrameLinkOptions } from '../../src/transports/fake/fake-frame-link.js';
-import { UserspaceStack } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack } from '../../src/transports/userspace-stack.js';
 import { DhcpServer, type DhcpServerEvent, type DhcpServerOptions } from '../../src/netboot/dhcp-server.js';
 import { decodeDhcp, encodeDhcp, type DhcpMessage } from '../../src/protocols/dhcp/codec.js';
 import { messageTypeOf } from '../../src/protocols/dhcp/options.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildHandle } from '../../src/transports/spawner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { UserspaceStack, type ObservedUdp } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack, type ObservedUdp } from '../../src/transports/userspace-stack.js';
 import { DhcpServer, type DhcpServerEvent } from '../../src/netboot/dhcp-server.js';
 import { TftpServer, type TftpServerEvent } from '../../src/netboot/tftp-server.js';
 import { staticFiles } from '../../src/netboot/generated-files.js';

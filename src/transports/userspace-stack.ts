@@ -31,8 +31,8 @@ import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, type Eth
 import { decodeIcmp, encodeIcmp, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST } from '../protocols/net/icmp.js';
 import { decodeIpv4, encodeIpv4, IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP, IPV4_MIN_HEADER } from '../protocols/net/ipv4.js';
 import { decodeUdp, encodeUdp, UDP_HEADER_LENGTH } from '../protocols/net/udp.js';
-import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from '../transports/datagram-link.js';
-import type { FrameLink } from '../transports/frame-link.js';
+import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from './datagram-link.js';
+import type { FrameLink } from './frame-link.js';
 
 export interface UserspaceStackOptions {
   link: FrameLink;
