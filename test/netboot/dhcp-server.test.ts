@@ -28,7 +28,7 @@ async function setup(faults: FakeFrameLinkOptions, options: Partial<DhcpServerOp
   const events: DhcpServerEvent[] = [];
   const server = new DhcpServer({
     network: stack.network,
-    mode: 'server',
+    mode: 'full',
     serverIp: SERVER_IP,
     subnetMask: '255.255.255.0',
     pool: { first: '192.0.2.100', last: '192.0.2.110' },

@@ -69,7 +69,7 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
     stack.onUdp((d) => udpSeen.push(d));
     dhcp = new DhcpServer({
       network: stack.network,
-      mode: 'server',
+      mode: 'full',
       serverIp: SERVER_IP,
       subnetMask: '255.255.255.0',
       pool: { first: '192.0.2.100', last: '192.0.2.110' },
