@@ -11,7 +11,7 @@ import { readSync } from 'node:fs';
 import type { TftpPump, TftpPumpJob, TftpPumpLimits, TftpPumpResult, TftpPumpRun, TftpPumpStats } from '../tftp-pump.js';
 
 export interface FakeTftpPumpOptions {
-  /** Default: the native pump's (windowsize 64, blksize 65464). */
+  /** What it reports it can send; default: no limit (every negotiated read is handed over). */
   limits?: Partial<TftpPumpLimits>;
   /** Make `start` throw (as a failed bind does), e.g. `() => new Error('EADDRINUSE')`. */
   failStart?: (job: TftpPumpJob) => Error | undefined;
@@ -26,7 +26,7 @@ export class FakeTftpPump implements TftpPump {
   private nextPort: number;
 
   constructor(private readonly options: FakeTftpPumpOptions = {}) {
-    this.limits = { maxWindowsize: 64, maxBlksize: 65464, ...options.limits };
+    this.limits = { maxWindowsize: Number.MAX_SAFE_INTEGER, maxBlksize: Number.MAX_SAFE_INTEGER, ...options.limits };
     this.nextPort = options.firstPort ?? 50_000;
   }
 
