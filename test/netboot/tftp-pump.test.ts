@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TftpServer, type TftpServerEvent, type TftpServerOptions } from '../../src/netboot/tftp-server.js';
 import { staticFiles } from '../../src/netboot/generated-files.js';
+import { BLKSIZE_MAX } from '../../src/protocols/tftp/options.js';
 import { UdpDatagramNetwork } from '../../src/transports/node/udp-datagram-link.js';
 import type { Datagram, DatagramAddress, DatagramLink } from '../../src/transports/datagram-link.js';
 import { rawDatagramClient } from '../helpers/raw-datagram-client.js';
@@ -314,6 +315,10 @@ describe('native pump only', () => {
     await until(() => ends() === starts() && starts() === 41);
     expect(events.flatMap((e) => (e.type === 'transfer-start' && e.transfer.engine !== 'native-pump' ? [e.transfer.file] : []))).toEqual([]);
   }, 60_000);
+
+  it('the pump reports its own limits (from the addon, not a copy in TypeScript)', () => {
+    expect(pumped.tftpPump!.limits).toEqual({ maxWindowsize: 64, maxBlksize: BLKSIZE_MAX });
+  });
 
   it('a windowsize above what the pump sends (64) is served by the TypeScript engine instead', async () => {
     const { at, events } = await serve({ windowsizeMax: 128 });
