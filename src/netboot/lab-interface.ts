@@ -8,6 +8,7 @@
  * addresses on someone's office LAN) unless the user insists with --force.
  */
 import { UsageError } from '../core/errors.js';
+import type { DhcpMode } from '../protocols/dhcp/config.js';
 import { ipv4ToNumber, numberToIpv4 } from '../protocols/net/address.js';
 import type { InterfaceFacts } from '../transports/net-interfaces.js';
 
@@ -19,7 +20,7 @@ export interface LabInterfacePlan {
   pool: { first: string; last: string };
 }
 
-export function planLabInterface(facts: readonly InterfaceFacts[], name: string, o: { dhcp: 'full' | 'proxy' | 'off'; force?: boolean; pool?: { first: string; last: string } }): LabInterfacePlan {
+export function planLabInterface(facts: readonly InterfaceFacts[], name: string, o: { dhcp: DhcpMode | 'off'; force?: boolean; pool?: { first: string; last: string } }): LabInterfacePlan {
   const nic = facts.find((f) => f.name === name);
   if (!nic) {
     const have = facts.filter((f) => !f.loopback).map((f) => f.name);
