@@ -184,8 +184,9 @@ export class TftpServer {
     }
     const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? TFTP_DEFAULTS.retransmitMs);
     const timing = { retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? TFTP_DEFAULTS.maxRetransmitMs), maxRetries: o.maxRetries ?? TFTP_DEFAULTS.maxRetries };
+    // The pump takes a read whose source it can send and whose negotiated values are within its own limits.
     const pump = o.network.tftpPump;
-    const pumped = pump !== undefined && source !== undefined && pumpSource(source) !== undefined && neg.windowsize <= pump.limits.maxWindowsize && neg.blksize <= pump.limits.maxBlksize;
+    const pumped = pump && source && pumpSource(source) && neg.windowsize <= pump.limits.maxWindowsize && neg.blksize <= pump.limits.maxBlksize ? pump : undefined;
     const info: TftpTransferInfo = {
       id: this.nextId++,
       op: req.op,
@@ -198,7 +199,7 @@ export class TftpServer {
       origin,
       engine: pumped ? 'native-pump' : 'typescript',
     };
-    if (pumped && pump && source) {
+    if (pumped && source) {
       if (this.closed) {
         closeSource(source);
         this.release(from);
@@ -206,7 +207,7 @@ export class TftpServer {
       }
       const t = new PumpTransfer(this.ctx, info, source);
       try {
-        t.begin(pump, this.listenLink!.local.address, { oack: neg.oack.length > 0 ? encodeOack(neg.oack) : undefined, ...timing });
+        t.begin(pumped, this.listenLink!.local.address, { oack: neg.oack.length > 0 ? encodeOack(neg.oack) : undefined, ...timing });
       } catch (err) {
         closeSource(source);
         throw err;
