@@ -24,10 +24,15 @@ export { payloadSpecFor, supportedDrivers } from './payload/from-profile.js';
 export { startQemu, type QemuMachineSpec, type RunningQemu } from './emulator/index.js';
 export { machineFromProfile } from './emulator/profile-machine.js';
 
-export { TftpServer, type TftpServerOptions, type TftpServerEvent } from './netboot/tftp-server.js';
-export { DhcpServer, type DhcpServerOptions } from './netboot/dhcp-server.js';
-export { UserspaceStack } from './netboot/userspace-stack.js';
-export { LabNetwork } from './netboot/lab-network.js';
+export { TftpServer, type TftpServerOptions, type TftpServerEvent, type TftpEngine } from './netboot/tftp-server.js';
+export { TFTP_DEFAULTS, TFTP_PORT } from './protocols/tftp/defaults.js';
+export { DhcpServer, type DhcpServerOptions, type DhcpServerEvent } from './netboot/dhcp-server.js';
+export type { DhcpMode } from './protocols/dhcp/config.js';
+export { AddressError } from './protocols/net/address.js';
+export { UserspaceStack } from './transports/userspace-stack.js';
+export { withFrameLoss, type FrameLossOptions } from './transports/frame-loss.js';
+export { LabNetwork, LAB_DEFAULTS, type LabEvent, type LabNetworkOptions } from './netboot/lab-network.js';
+export { netbootServe, type NetbootServeEvent, type NetbootServeOptions } from './workflows/netboot-serve.js';
 
 export { runBoard, type RunReport, type RunEnvironment } from './workflows/run-board.js';
 export { runNetboot, type NetbootEnvironment } from './workflows/netboot-run.js';

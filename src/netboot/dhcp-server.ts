@@ -11,7 +11,7 @@
  * an `onEvent` call; the server never prints, and no datagram can make it throw or stop answering.
  */
 import { systemClock, type Clock } from '../core/clock.js';
-import { DHCP_SERVER_PORT } from '../protocols/dhcp/constants.js';
+import { DHCP_SERVER_PORT, PXE_BOOT_SERVER_PORT } from '../protocols/dhcp/constants.js';
 import { DhcpEngine, type DhcpEngineOutput } from '../protocols/dhcp/engine.js';
 import type { DhcpEngineConfig } from '../protocols/dhcp/config.js';
 import type { DhcpEvent } from '../protocols/dhcp/events.js';
@@ -28,7 +28,7 @@ export interface DhcpServerOptions extends DhcpEngineConfig {
   network: DatagramNetwork;
   /** Where to listen (default 0.0.0.0:67). Tests on kernel sockets use a high port. */
   listen?: Partial<DatagramAddress>;
-  /** Also listen on the PXE boot-server port 4011 (proxy mode; default false). */
+  /** Also listen on the PXE boot-server port (4011; proxy mode; default false). */
   listenPxePort?: boolean | Partial<DatagramAddress>;
   clock?: Clock;
   onEvent?: (event: DhcpServerEvent) => void;
@@ -49,12 +49,12 @@ export class DhcpServer {
     this.attach(main, DHCP_SERVER_PORT);
     const pxe = this.options.listenPxePort;
     if (pxe) {
-      const at = typeof pxe === 'object' ? pxe : { address: main.local.address, port: 4011 };
-      this.attach(await this.options.network.bind(at), 4011);
+      const at = typeof pxe === 'object' ? pxe : { address: main.local.address, port: PXE_BOOT_SERVER_PORT };
+      this.attach(await this.options.network.bind(at), PXE_BOOT_SERVER_PORT);
     }
   }
 
-  /** Current address leases (server mode). */
+  /** Current address leases (full mode). */
   leases(): Lease[] {
     return this.engine.leases(this.clock.now());
   }

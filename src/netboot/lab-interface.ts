@@ -1,6 +1,6 @@
 /**
  * Is this interface a lab network we may serve DHCP on, and with which addresses? Pure: facts in
- * (from transports/node/net-interfaces.ts), a plan or a usage error out.
+ * (transports/net-interfaces.ts, read by transports/node/net-interfaces.ts), a plan or a usage error out.
  *
  * Kernel sockets cannot be tied to one device from Node, so the server must run where the lab NIC
  * is the only non-loopback interface (a network namespace that owns it, docs/netboot-facts.md §5), and a full
@@ -8,8 +8,9 @@
  * addresses on someone's office LAN) unless the user insists with --force.
  */
 import { UsageError } from '../core/errors.js';
+import type { DhcpMode } from '../protocols/dhcp/config.js';
 import { ipv4ToNumber, numberToIpv4 } from '../protocols/net/address.js';
-import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
+import type { InterfaceFacts } from '../transports/net-interfaces.js';
 
 export interface LabInterfacePlan {
   interface: string;
@@ -19,7 +20,7 @@ export interface LabInterfacePlan {
   pool: { first: string; last: string };
 }
 
-export function planLabInterface(facts: readonly InterfaceFacts[], name: string, o: { dhcp: 'full' | 'proxy' | 'off'; force?: boolean; pool?: { first: string; last: string } }): LabInterfacePlan {
+export function planLabInterface(facts: readonly InterfaceFacts[], name: string, o: { dhcp: DhcpMode | 'off'; force?: boolean; pool?: { first: string; last: string } }): LabInterfacePlan {
   const nic = facts.find((f) => f.name === name);
   if (!nic) {
     const have = facts.filter((f) => !f.loopback).map((f) => f.name);

@@ -7,11 +7,12 @@
  */
 import type { TftpPump, TftpPumpResult, TftpPumpRun } from '../transports/tftp-pump.js';
 import type { TimerHandle } from '../core/clock.js';
+import { TFTP_DEFAULTS } from '../protocols/tftp/defaults.js';
 import type { BlockSource, TftpOutcome } from '../protocols/tftp/sender.js';
 import type { OpenedFile } from './file-root.js';
 import type { MemorySource } from './generated-files.js';
-import { closeSource, type TransferContext } from './tftp-transfer.js';
-import type { TftpTransferInfo } from './tftp-server.js';
+import { closeSource } from './tftp-transfer.js';
+import type { TftpTransferInfo, TransferContext } from './tftp-types.js';
 
 /** How often the pump's counters are read for progress events. */
 const POLL_MS = 250;
@@ -45,7 +46,7 @@ export class PumpTransfer {
     private readonly source: BlockSource,
   ) {
     this.startedAt = ctx.clock.now();
-    this.progressEvery = ctx.options.progressEveryBytes ?? 1024 * 1024;
+    this.progressEvery = ctx.options.progressEveryBytes ?? TFTP_DEFAULTS.progressEveryBytes;
     this.nextProgress = this.progressEvery;
   }
 
@@ -62,7 +63,7 @@ export class PumpTransfer {
       retransmitMs: settings.retransmitMs,
       maxRetransmitMs: settings.maxRetransmitMs,
       maxRetries: settings.maxRetries,
-      deadlineMs: this.ctx.options.transferDeadlineMs ?? 600_000,
+      deadlineMs: this.ctx.options.transferDeadlineMs ?? TFTP_DEFAULTS.transferDeadlineMs,
     });
     this.schedulePoll();
     this.finished = this.run.done.then((r) => this.end(r));

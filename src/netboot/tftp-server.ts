@@ -11,81 +11,20 @@
  * (`tftp-pump-transfer.ts`); uploads, and networks without a pump, stay in TypeScript.
  */
 import { systemClock, type Clock } from '../core/clock.js';
-import type { DatagramAddress, DatagramLink, DatagramNetwork, Datagram } from '../transports/datagram-link.js';
+import type { DatagramAddress, DatagramLink, Datagram } from '../transports/datagram-link.js';
+import { TFTP_DEFAULTS, TFTP_PORT } from '../protocols/tftp/defaults.js';
 import { toNetascii } from '../protocols/tftp/netascii.js';
 import { isRefusal, negotiate, type NegotiationPolicy } from '../protocols/tftp/options.js';
 import { ErrorCode, decodePacket, encodeError, encodeOack, parseMode, type RequestPacket } from '../protocols/tftp/packet.js';
 import { TftpReceiver } from '../protocols/tftp/receiver.js';
 import { TftpSender, type BlockSource } from '../protocols/tftp/sender.js';
 import { FileRoot, TftpFileError, UploadRoot, validateTftpFilename, type ClientInfo, type UploadFile } from './file-root.js';
-import { memorySource, type GeneratedFileProvider } from './generated-files.js';
-import { Transfer, closeSource, sendQuietly, type TransferContext } from './tftp-transfer.js';
+import { memorySource } from './generated-files.js';
+import { Transfer, closeSource, sendQuietly } from './tftp-transfer.js';
 import { PumpTransfer, pumpSource } from './tftp-pump-transfer.js';
+import type { TftpServerEvent, TftpServerOptions, TftpTransferInfo, TransferContext } from './tftp-types.js';
 
-export interface TftpServerOptions {
-  network: DatagramNetwork;
-  /** Where to listen (default 0.0.0.0:69). Use a high port without CAP_NET_BIND_SERVICE. */
-  listen?: Partial<DatagramAddress>;
-  /** Directory (or FileRoot, for per-client roots) to serve; optional when `generated` serves all. */
-  root?: string | FileRoot;
-  /** Asked first for every RRQ; `undefined` falls through to `root`. */
-  generated?: GeneratedFileProvider;
-  /** Enables WRQ into this separate directory (never the served root; never overwriting). */
-  uploadRoot?: string;
-  /** Largest upload in bytes (default 64 MiB). */
-  maxUploadBytes?: number;
-  /** Adds MAC / Pi serial for a client address (from DHCP leases or an inventory). */
-  clientInfo?: (from: DatagramAddress) => Partial<ClientInfo> | undefined | Promise<Partial<ClientInfo> | undefined>;
-  clock?: Clock;
-  /** Largest blksize granted (default 65464, RFC 2348). */
-  blksizeMax?: number;
-  /** blksize ≤ pathMtu − 32 so DATA is never fragmented (default 1500: Ethernet). */
-  pathMtu?: number;
-  /** Largest windowsize granted (default 64). */
-  windowsizeMax?: number;
-  /** First retransmit interval when the client sends no timeout option (default 1000 ms). */
-  retransmitMs?: number;
-  /** Backoff ceiling (default 8000 ms). */
-  maxRetransmitMs?: number;
-  /** Retransmits of one window before giving up (default 6). */
-  maxRetries?: number;
-  /** Whole-transfer deadline (default 10 min). */
-  transferDeadlineMs?: number;
-  /** Concurrent transfers overall (default 128) and per client IP (default 16); more are ignored. */
-  maxTransfers?: number;
-  maxTransfersPerClient?: number;
-  /** Emit `transfer-progress` every this many acknowledged bytes (default 1 MiB). */
-  progressEveryBytes?: number;
-  onEvent?: (event: TftpServerEvent) => void;
-}
-
-export interface TftpTransferInfo {
-  id: number;
-  op: 'RRQ' | 'WRQ';
-  client: DatagramAddress;
-  file: string;
-  mode: 'octet' | 'netascii';
-  blksize: number;
-  windowsize: number;
-  /** File size for RRQ (after netascii conversion); announced size for WRQ, if any. */
-  size: number | undefined;
-  /** Where the bytes came from. */
-  origin: 'root' | 'generated' | 'upload';
-}
-
-export type TftpServerEvent =
-  /** `engine`: who runs the data phase of reads: the network's native pump or the TypeScript engine. */
-  | { type: 'listening'; address: DatagramAddress; engine: 'native-pump' | 'typescript' }
-  | { type: 'transfer-start'; transfer: TftpTransferInfo }
-  | { type: 'transfer-progress'; transfer: TftpTransferInfo; bytes: number }
-  | { type: 'transfer-done'; transfer: TftpTransferInfo; bytes: number; durationMs: number; retransmits: number }
-  /** The client ended it (e.g. the Pi's "Early terminate" after learning tsize): not a server error. */
-  | { type: 'transfer-abort'; transfer: TftpTransferInfo; code: number; message: string; afterOack: boolean }
-  | { type: 'transfer-error'; transfer: TftpTransferInfo; bytes: number; message: string }
-  | { type: 'request-refused'; client: DatagramAddress; file: string; code: number; message: string }
-  /** A request ignored: a duplicate of a live transfer (merged) or over a concurrency cap. */
-  | { type: 'request-dropped'; client: DatagramAddress; file: string; reason: 'duplicate' | 'cap' }
-  | { type: 'bad-datagram'; client: DatagramAddress; reason: string };
+export type { TftpEngine, TftpServerEvent, TftpServerOptions, TftpTransferInfo } from './tftp-types.js';
 
 const addrKey = (a: DatagramAddress) => `${a.address}|${a.port}`;
 
@@ -130,7 +69,7 @@ export class TftpServer {
   }
 
   async start(): Promise<DatagramAddress> {
-    const link = await this.options.network.bind(this.options.listen ?? { address: '0.0.0.0', port: 69 });
+    const link = await this.options.network.bind(this.options.listen ?? { address: '0.0.0.0', port: TFTP_PORT });
     this.listenLink = link;
     link.onMessage((d) => this.onRequestDatagram(d));
     this.emit({ type: 'listening', address: link.local, engine: this.options.network.tftpPump ? 'native-pump' : 'typescript' });
@@ -176,7 +115,7 @@ export class TftpServer {
       return;
     }
     const clientCount = this.perClient.get(d.from.address) ?? 0;
-    if (this.transfers.size >= (this.options.maxTransfers ?? 128) || clientCount >= (this.options.maxTransfersPerClient ?? 16)) {
+    if (this.transfers.size >= (this.options.maxTransfers ?? TFTP_DEFAULTS.maxTransfers) || clientCount >= (this.options.maxTransfersPerClient ?? TFTP_DEFAULTS.maxTransfersPerClient)) {
       // Ignored rather than refused: the client retries its RRQ and gets served once a slot frees.
       this.emit({ type: 'request-dropped', client: d.from, file: p.filename, reason: 'cap' });
       return;
@@ -207,7 +146,7 @@ export class TftpServer {
     const extra = (await this.options.clientInfo?.(from)) ?? {};
     const client: ClientInfo = { ...extra, address: from.address, port: from.port };
     const o = this.options;
-    const policy: NegotiationPolicy = { blksizeMax: o.blksizeMax ?? 65464, pathMtu: o.pathMtu ?? 1500, windowsizeMax: o.windowsizeMax ?? 64 };
+    const policy: NegotiationPolicy = { blksizeMax: o.blksizeMax ?? TFTP_DEFAULTS.blksizeMax, pathMtu: o.pathMtu ?? TFTP_DEFAULTS.pathMtu, windowsizeMax: o.windowsizeMax ?? TFTP_DEFAULTS.windowsizeMax };
     let source: BlockSource | undefined;
     let upload: UploadFile | undefined;
     let origin: TftpTransferInfo['origin'];
@@ -238,12 +177,16 @@ export class TftpServer {
       upload?.abort();
       throw new TftpFileError(neg.code, neg.message);
     }
-    if (upload && neg.tsizeValue !== undefined && neg.tsizeValue > (o.maxUploadBytes ?? 64 * 1024 * 1024)) {
+    const maxUploadBytes = o.maxUploadBytes ?? TFTP_DEFAULTS.maxUploadBytes;
+    if (upload && neg.tsizeValue !== undefined && neg.tsizeValue > maxUploadBytes) {
       upload.abort();
       throw new TftpFileError(ErrorCode.DISK_FULL, 'announced upload size exceeds the limit');
     }
-    const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? 1000);
-    const timing = { retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? 8000), maxRetries: o.maxRetries ?? 6 };
+    const retransmitMs = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : (o.retransmitMs ?? TFTP_DEFAULTS.retransmitMs);
+    const timing = { retransmitMs, maxRetransmitMs: Math.max(retransmitMs, o.maxRetransmitMs ?? TFTP_DEFAULTS.maxRetransmitMs), maxRetries: o.maxRetries ?? TFTP_DEFAULTS.maxRetries };
+    // The pump takes a read whose source it can send and whose negotiated values are within its own limits.
+    const pump = o.network.tftpPump;
+    const pumped = pump && source && pumpSource(source) && neg.windowsize <= pump.limits.maxWindowsize && neg.blksize <= pump.limits.maxBlksize ? pump : undefined;
     const info: TftpTransferInfo = {
       id: this.nextId++,
       op: req.op,
@@ -254,9 +197,9 @@ export class TftpServer {
       windowsize: neg.windowsize,
       size: req.op === 'RRQ' ? source!.size : neg.tsizeValue,
       origin,
+      engine: pumped ? 'native-pump' : 'typescript',
     };
-    const pump = o.network.tftpPump;
-    if (pump && source && pumpSource(source) && neg.windowsize <= pump.maxWindowsize) {
+    if (pumped && source) {
       if (this.closed) {
         closeSource(source);
         this.release(from);
@@ -264,7 +207,7 @@ export class TftpServer {
       }
       const t = new PumpTransfer(this.ctx, info, source);
       try {
-        t.begin(pump, this.listenLink!.local.address, { oack: neg.oack.length > 0 ? encodeOack(neg.oack) : undefined, ...timing });
+        t.begin(pumped, this.listenLink!.local.address, { oack: neg.oack.length > 0 ? encodeOack(neg.oack) : undefined, ...timing });
       } catch (err) {
         closeSource(source);
         throw err;
@@ -290,7 +233,7 @@ export class TftpServer {
     }
     const common = { blksize: neg.blksize, windowsize: neg.windowsize, oack: neg.oack, ...timing };
     const engine = upload
-      ? new TftpReceiver({ ...common, sink: (c) => upload.write(c), maxBytes: o.maxUploadBytes ?? 64 * 1024 * 1024 })
+      ? new TftpReceiver({ ...common, sink: (c) => upload.write(c), maxBytes: maxUploadBytes })
       : new TftpSender({ ...common, source: source! });
     const t = new Transfer(this.ctx, info, link, engine, source, upload);
     this.transfers.set(addrKey(from), t);

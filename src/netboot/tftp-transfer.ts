@@ -10,27 +10,18 @@
  * - sends go through the link's synchronous `sendNow` when it offers one (the kernel UDP link does),
  *   instead of a promise plus a rejection handler per datagram.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { TimerHandle } from '../core/clock.js';
 import type { Datagram, DatagramAddress, DatagramLink } from '../transports/datagram-link.js';
+import { TFTP_DEFAULTS } from '../protocols/tftp/defaults.js';
 import { ErrorCode, decodePacket, encodeError } from '../protocols/tftp/packet.js';
 import type { TftpReceiver } from '../protocols/tftp/receiver.js';
 import type { BlockSource, TftpAction, TftpOutcome, TftpSender } from '../protocols/tftp/sender.js';
 import type { UploadFile } from './file-root.js';
-import type { TftpServerEvent, TftpServerOptions, TftpTransferInfo } from './tftp-server.js';
+import type { TftpTransferInfo, TransferContext } from './tftp-types.js';
 
 /** A link that can also send without a promise (failures are loss, as for any datagram). */
 export interface SyncSendLink extends DatagramLink {
   sendNow(data: Uint8Array, to: DatagramAddress): void;
-}
-
-/** What a transfer needs from its server. */
-export interface TransferContext {
-  clock: Clock;
-  emit: (e: TftpServerEvent) => void;
-  release: (client: DatagramAddress) => void;
-  options: TftpServerOptions;
-  lingering: Set<DatagramLink>;
-  closed: () => boolean;
 }
 
 const ignore = (): void => {};
@@ -68,7 +59,7 @@ export class Transfer {
     private readonly upload: UploadFile | undefined,
   ) {
     this.startedAt = ctx.clock.now();
-    this.progressEvery = ctx.options.progressEveryBytes ?? 1024 * 1024;
+    this.progressEvery = ctx.options.progressEveryBytes ?? TFTP_DEFAULTS.progressEveryBytes;
     this.nextProgress = this.progressEvery;
     const peer = info.client;
     const fast = (link as Partial<SyncSendLink>).sendNow;
@@ -80,7 +71,7 @@ export class Transfer {
     this.link.onMessage((d) => this.onDatagram(d));
     this.deadline = clock.setTimeout(() => {
       void this.stop({ status: 'failed', reason: 'timeout', message: 'transfer deadline exceeded' }, 'transfer deadline exceeded');
-    }, options.transferDeadlineMs ?? 600_000);
+    }, options.transferDeadlineMs ?? TFTP_DEFAULTS.transferDeadlineMs);
     this.apply(this.engine.start());
   }
 
@@ -199,6 +190,6 @@ export class Transfer {
     clock.setTimeout(() => {
       lingering.delete(this.link);
       void this.link.close();
-    }, 2 * (options.retransmitMs ?? 1000));
+    }, 2 * (options.retransmitMs ?? TFTP_DEFAULTS.retransmitMs));
   }
 }

@@ -1,6 +1,10 @@
 import { UsageError } from '../core/errors.js';
 import { hex } from '../core/units.js';
+import { BLKSIZE_MAX, BLKSIZE_MIN, WINDOWSIZE_MAX } from '../protocols/tftp/options.js';
 import { encodeScriptImage, encodeUImage, UImageArch, UImageComp, UImageOs, UImageType } from '../protocols/uimage.js';
+
+/** U-Boot raises a smaller `tftptimeout` to 1000 ms (net/tftp.c, "TFTP timeout ... too low"). */
+export const UBOOT_TFTP_TIMEOUT_MIN_MS = 1000;
 
 export interface NetbootScriptOptions {
   /** Where the payload is linked and must run (it is not relocatable). */
@@ -34,12 +38,31 @@ const ARCH: Record<NetbootScriptOptions['arch'], number> = { riscv64: UImageArch
  *   on U-Boot itself; `bootm` then copies the data to the image's load address.
  */
 export function netbootScriptText(o: NetbootScriptOptions): string {
+  checkUbootTftpSettings(o);
   const lines = ['echo boardkit: netboot script'];
   if (o.windowsize !== undefined) lines.push(`setenv tftpwindowsize ${o.windowsize}`);
   if (o.timeoutMs !== undefined) lines.push(`setenv tftptimeout ${o.timeoutMs}`);
   if (o.blksize !== undefined) lines.push(`setenv tftpblocksize ${o.blksize}`);
   lines.push(`tftpboot \${kernel_addr_r} ${o.file}`, `bootm \${kernel_addr_r} - \${fdtcontroladdr}`, '');
   return lines.join('\n');
+}
+
+/**
+ * The TFTP settings a netboot script may give U-Boot, checked before anything starts (a usage
+ * error, so `run --tftp-windowsize 0` fails at argument validation, not as a silent default):
+ * windowsize 1..65535 (RFC 7440 §3), timeout ≥ 1000 ms (U-Boot's floor), blksize 8..65464 (RFC 2348).
+ */
+export function checkUbootTftpSettings(o: { windowsize?: number | undefined; timeoutMs?: number | undefined; blksize?: number | undefined }): void {
+  const inRange = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+  if (o.windowsize !== undefined && !inRange(o.windowsize, 1, WINDOWSIZE_MAX)) {
+    throw new UsageError(`TFTP windowsize ${o.windowsize} is not a whole number in 1..${WINDOWSIZE_MAX} (RFC 7440)`, { hint: 'e.g. --tftp-windowsize 16' });
+  }
+  if (o.timeoutMs !== undefined && !inRange(o.timeoutMs, UBOOT_TFTP_TIMEOUT_MIN_MS, Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`TFTP timeout ${o.timeoutMs} ms is below U-Boot's floor of ${UBOOT_TFTP_TIMEOUT_MIN_MS} ms (or not a whole number)`, { hint: `e.g. --tftp-timeout ${UBOOT_TFTP_TIMEOUT_MIN_MS}` });
+  }
+  if (o.blksize !== undefined && !inRange(o.blksize, BLKSIZE_MIN, BLKSIZE_MAX)) {
+    throw new UsageError(`TFTP blksize ${o.blksize} is not a whole number in ${BLKSIZE_MIN}..${BLKSIZE_MAX} (RFC 2348)`);
+  }
 }
 
 /** `boot.scr.uimg` as U-Boot's distro boot fetches it after DHCP (`mkimage -T script`). */

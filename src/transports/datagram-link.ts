@@ -1,13 +1,12 @@
 /**
  * A datagram endpoint (UDP-like): what the TFTP and DHCP engines are driven over.
  * Implementations: kernel UDP sockets (`node/udp-datagram-link.ts`), the userspace
- * Ethernet/IPv4/UDP stack over a FrameLink (`netboot/`), and fakes with loss injection.
+ * Ethernet/IPv4/UDP stack over a FrameLink (`userspace-stack.ts`), and fakes with loss injection.
+ * A network may also offer a bulk TFTP sender (`tftp-pump.ts`, `TftpPumpNetwork`).
  *
  * Lifecycle: open on construction/factory → `close()` once; after close, `send` rejects and no
  * more messages are delivered.
  */
-import type { TftpPump } from './tftp-pump.js';
-
 export interface DatagramAddress {
   address: string;
   port: number;
@@ -31,6 +30,4 @@ export interface DatagramLink {
 /** Creates links on new local ports (TFTP answers each transfer from a fresh port, its TID). */
 export interface DatagramNetwork {
   bind(local: Partial<DatagramAddress>): Promise<DatagramLink>;
-  /** A bulk sender for served TFTP reads on this network's sockets, when it has one (kernel UDP). */
-  readonly tftpPump?: TftpPump;
 }

@@ -5,9 +5,10 @@
  * still parses the request, opens the file and negotiates the options, then hands over.
  *
  * Implemented by `node/native-tftp-pump.ts` (a C addon); networks without one (the userspace
- * stack, fakes) leave `DatagramNetwork.tftpPump` undefined and the TypeScript engine serves.
+ * stack, most fakes) leave `TftpPumpNetwork.tftpPump` undefined and the TypeScript engine serves;
+ * `fake/fake-tftp-pump.ts` is an in-memory one for tests of the server's side of a pumped read.
  */
-import type { DatagramAddress } from './datagram-link.js';
+import type { DatagramAddress, DatagramNetwork } from './datagram-link.js';
 
 export interface TftpPumpJob {
   /** Local address to bind the transfer's fresh port (its TID) on: the server's listen address. */
@@ -55,9 +56,22 @@ export interface TftpPumpRun {
   readonly done: Promise<TftpPumpResult>;
 }
 
-export interface TftpPump {
-  /** The largest windowsize it can send; a transfer negotiated above it stays in TypeScript. */
+/** What a pump can send; a transfer negotiated outside these stays in TypeScript. */
+export interface TftpPumpLimits {
+  /** The largest windowsize it can send (a window is one batch of sends). */
   readonly maxWindowsize: number;
+  /** The largest blksize it can send. */
+  readonly maxBlksize: number;
+}
+
+export interface TftpPump {
+  /** Reported by the implementation itself (the native addon's `limits()`), never copied by hand. */
+  readonly limits: TftpPumpLimits;
   /** Binds the transfer's port and starts sending; throws when the port cannot be bound. */
   start(job: TftpPumpJob): TftpPumpRun;
+}
+
+/** A DatagramNetwork that may offer a bulk TFTP sender on its sockets (kernel UDP with the addon). */
+export interface TftpPumpNetwork extends DatagramNetwork {
+  readonly tftpPump?: TftpPump;
 }

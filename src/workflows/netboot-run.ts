@@ -4,8 +4,9 @@ import { checkEmulatedNetboot, resolveBoard, type BoardRef } from '../boards/pla
 import type { ProgressSink } from '../core/progress.js';
 import { boardBootFiles } from '../netboot/board-boot-files.js';
 import { staticFiles } from '../netboot/generated-files.js';
-import { LabNetwork } from '../netboot/lab-network.js';
-import { withFrameLoss } from '../transports/fake/faulty-frame-link.js';
+import { LabNetwork, labProgress, type LabEvent } from '../netboot/lab-network.js';
+import { checkUbootTftpSettings } from '../netboot/uboot-script.js';
+import { withFrameLoss } from '../transports/frame-loss.js';
 import type { FrameLink } from '../transports/frame-link.js';
 import { checkInputFile, checkOutputFile } from './output-paths.js';
 import { runBoard, type RunBoardRequest, type RunEnvironment, type RunReport } from './run-board.js';
@@ -24,13 +25,13 @@ export interface NetbootRequest extends Omit<RunBoardRequest, 'mode' | 'netdev'>
   kernel: string;
   /** U-Boot `tftpwindowsize` for the payload transfer (RFC 7440); default 1 (U-Boot's own). */
   windowsize?: number;
-  /** U-Boot `tftptimeout` (ms, floor 1000). */
+  /** U-Boot `tftptimeout` (ms, at least UBOOT_TFTP_TIMEOUT_MIN_MS). */
   tftpTimeoutMs?: number;
   /** U-Boot `tftpblocksize` (RFC 2348 blksize it asks for; default 1468). */
   tftpBlksize?: number;
   /** Bytes served in place of the kernel file (e.g. the payload with its per-run config patched). */
   payloadBytes?: Uint8Array;
-  /** Probability of dropping each frame on the link, both ways (seeded: reproducible). */
+  /** Probability of dropping each frame on the link, both ways: seeded loss injection (transports/frame-loss.ts), so a run is reproducible. */
   netLoss?: number;
   /** Every frame on the lab link as the board's port sees it, before any injected loss (e.g. the payload's UDP report). */
   onFrame?: (frame: Uint8Array) => void;
@@ -50,29 +51,27 @@ export interface NetbootReport extends RunReport {
 export async function runNetboot(board: BoardRef, request: NetbootRequest, env: NetbootEnvironment, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<NetbootReport> {
   const profile = resolveBoard(board, request.board);
   // Usage errors before reading anything.
+  const tftpSettings = { windowsize: request.windowsize, timeoutMs: request.tftpTimeoutMs, blksize: request.tftpBlksize };
+  checkUbootTftpSettings(tftpSettings);
   checkEmulatedNetboot(profile);
   if (!request.payloadBytes) await checkInputFile(request.kernel, 'kernel');
   if (request.logFile) await checkOutputFile(request.logFile, 'console log');
   const payload = request.payloadBytes ?? new Uint8Array(await readFile(request.kernel));
   const boot = boardBootFiles(profile, payload, {
     payloadName: basename(request.kernel).replace(/\.[^.]*$/, ''),
-    ...(request.windowsize !== undefined ? { windowsize: request.windowsize } : {}),
-    ...(request.tftpTimeoutMs !== undefined ? { timeoutMs: request.tftpTimeoutMs } : {}),
-    ...(request.tftpBlksize !== undefined ? { blksize: request.tftpBlksize } : {}),
+    ...tftpSettings,
   });
   const transfers: NetbootReport['netboot']['transfers'] = [];
-  const progress: ProgressSink = (e) => {
-    if (e.source === 'tftp' && e.type === 'transfer-done' && e.data) {
-      const d = e.data as { transfer: { file: string; windowsize: number; blksize: number }; bytes: number; durationMs: number; retransmits: number };
-      transfers.push({ file: d.transfer.file, bytes: d.bytes, ms: Math.round(d.durationMs), retransmits: d.retransmits, windowsize: d.transfer.windowsize, blksize: d.transfer.blksize });
-    }
-    options.progress?.(e);
+  // The servers' typed events: the report takes the transfers from them, the progress stream carries them on.
+  const onEvent = (e: LabEvent) => {
+    if (e.type === 'transfer-done') transfers.push({ file: e.transfer.file, bytes: e.bytes, ms: Math.round(e.durationMs), retransmits: e.retransmits, windowsize: e.transfer.windowsize, blksize: e.transfer.blksize });
+    options.progress?.(labProgress(e));
   };
   const raw = await env.openQemuFrameLink();
   // Observe at the board's port (before the injected loss): the oracle is about what the board sent.
   const tapped = request.onFrame ? tapFrames(raw, request.onFrame) : raw;
   const link = request.netLoss ? withFrameLoss(tapped, { loss: request.netLoss, seed: 7 }) : tapped;
-  const lab = await LabNetwork.start({ link, bootFile: boot.bootFile, bootRules: [boot.bootRule], files: staticFiles(boot.files), progress });
+  const lab = await LabNetwork.start({ link, bootFile: boot.bootFile, bootRules: [boot.bootRule], files: staticFiles(boot.files), onEvent });
   try {
     const { payloadBytes: _bytes, netLoss: _loss, onFrame: _onFrame, windowsize: _ws, tftpTimeoutMs: _tt, tftpBlksize: _bs, ...rest } = request;
     const report = await runBoard(
@@ -83,9 +82,9 @@ export async function runNetboot(board: BoardRef, request: NetbootRequest, env: 
         netdev: { id: 'n0', kind: 'dgram', local: { host: '127.0.0.1', port: link.guestPort }, remote: { host: '127.0.0.1', port: link.hostPort } },
       },
       env,
-      { ...options, progress },
+      options,
     );
-    return { ...report, netboot: { serverIp: '192.0.2.1', files: Object.keys(boot.files), transfers } };
+    return { ...report, netboot: { serverIp: lab.serverIp!, files: Object.keys(boot.files), transfers } };
   } finally {
     await lab.close();
   }

@@ -1,38 +1,42 @@
 /**
  * `boardkit netboot serve`: TFTP over a root directory and/or a board's generated boot files, with
- * optional DHCP (full or proxy), until cancelled. Transports are injected by the CLI:
+ * optional DHCP (full or proxy), until cancelled. The servers are a `LabNetwork` (the same
+ * composition `run --netboot` uses); transports are injected by the CLI:
  * - kernel UDP (the default): TFTP on `listen`; DHCP over a broadcast-capable link on `--interface`,
  *   which must be the only NIC where we run (a network namespace that owns the lab NIC);
  * - a QEMU `-netdev dgram` link (`qemuLink`): our userspace Ethernet/IPv4/UDP stack, no root.
+ * A Raspberry Pi's firmware files are resolved from the verified artefact cache here.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadManifests } from '../artifacts/manifest-loader.js';
+import { resolveArtifact } from '../artifacts/resolve-artifact.js';
+import type { BoardProfile } from '../boards/schema.js';
 import type { BoardRegistry } from '../boards/registry.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
 import { patchConfigBlock, newNonce } from '../payload/config-block.js';
 import { nonceHex } from '../payload/report.js';
-import type { BootRule } from '../protocols/dhcp/boot-rules.js';
-import type { DhcpHostEntry } from '../protocols/dhcp/config.js';
+import type { DhcpHostEntry, DhcpMode } from '../protocols/dhcp/config.js';
 import { normalizeMac } from '../protocols/net/address.js';
+import { TFTP_PORT } from '../protocols/tftp/defaults.js';
 import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
-import type { InterfaceFacts } from '../transports/node/net-interfaces.js';
+import type { InterfaceFacts } from '../transports/net-interfaces.js';
+import type { TftpPumpNetwork } from '../transports/tftp-pump.js';
 import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
-import { DhcpServer, type DhcpServerEvent } from '../netboot/dhcp-server.js';
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
 import type { GeneratedFileProvider } from '../netboot/generated-files.js';
 import { planLabInterface } from '../netboot/lab-interface.js';
-import { TftpServer, type TftpServerEvent } from '../netboot/tftp-server.js';
-import { UserspaceStack } from '../netboot/userspace-stack.js';
+import { LAB_DEFAULTS, LabNetwork, type LabEvent, type LabNetworkOptions } from '../netboot/lab-network.js';
 
+/** The lab's TFTP and DHCP events as the servers typed them, and what this command adds. */
 export type NetbootServeEvent =
-  | TftpServerEvent
-  | { type: 'dhcp'; event: DhcpServerEvent }
+  | LabEvent
   | { type: 'serving'; board: string; flow: BoardBootFiles['flow']; bootFile: string; files: Array<{ name: string; bytes: number }>; nonce?: string; clients?: string[] }
   | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number };
 
 export interface NetbootServeOptions {
-  network: DatagramNetwork;
+  network: TftpPumpNetwork;
   /** Directory served (optional when --board/--payload generate the files). */
   root?: string;
   /** `ADDR[:PORT]`, `[v6]:PORT`, `:PORT`; default 0.0.0.0:69 (the lab address with --interface). */
@@ -44,8 +48,8 @@ export interface NetbootServeOptions {
   maxTransfersPerClient?: number;
   perClient?: PerClientKey[];
   uploadDir?: string;
-  /** `full` (alias `server`): we hand out addresses; `proxy`: boot information only. */
-  dhcp?: 'off' | 'proxy' | 'full' | 'server';
+  /** `full`: we hand out addresses; `proxy`: boot information only. */
+  dhcp?: DhcpMode | 'off';
   /** Accepted: every RRQ opens the file afresh, so a rebuilt file is served without restart. */
   watch?: boolean;
   /** Board whose boot files (U-Boot script or PXE boot file) are generated around `payload`. */
@@ -63,8 +67,10 @@ export interface NetbootServeOptions {
   /** `MAC=board[,MAC=board…]`: per-client boot files (and DHCP host entries). */
   clients?: string;
   registry?: BoardRegistry;
-  /** An artefact's TFTP name and bytes, from the verified cache (the Pi firmware chain). */
-  firmwareFile?: (artifactId: string) => Promise<{ name: string; bytes: Uint8Array }>;
+  /** Where the verified artefacts are cached (a Pi's firmware files; default: the user cache). */
+  cacheDir?: string;
+  /** Firmware manifests to resolve artefact ids with (default: the built-in ones). */
+  manifestDir?: string;
   readInterfaces?: () => Promise<InterfaceFacts[]>;
   /** Kernel UDP that can broadcast from `sourceAddress`'s interface (DHCP on --interface). */
   broadcastNetwork?: (sourceAddress: string) => DatagramNetwork;
@@ -83,9 +89,9 @@ export interface NetbootServeSummary {
 
 /** Parses `ADDR[:PORT]` (IPv6 in brackets). */
 export function parseListen(text: string | undefined): DatagramAddress {
-  if (!text) return { address: '0.0.0.0', port: 69 };
+  if (!text) return { address: '0.0.0.0', port: TFTP_PORT };
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d{1,5}))?$/.exec(text.trim());
-  const port = m?.[3] === undefined ? 69 : Number(m[3]);
+  const port = m?.[3] === undefined ? TFTP_PORT : Number(m[3]);
   if (!m || port > 65535) throw new UsageError(`not a listen address: '${text}'`, { hint: 'use ADDR[:PORT], e.g. 127.0.0.1:16969 or [::1]:69' });
   return { address: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
@@ -105,7 +111,7 @@ export function parseClients(text: string): Array<{ mac: string; board: string }
 function parsePool(text: string | undefined): { first: string; last: string } | undefined {
   if (!text) return undefined;
   const m = /^\s*(\d{1,3}(?:\.\d{1,3}){3})\s*-\s*(\d{1,3}(?:\.\d{1,3}){3})\s*$/.exec(text);
-  if (!m) throw new UsageError(`--pool '${text}' is not FIRST-LAST`, { hint: 'e.g. --pool 192.0.2.100-192.0.2.199' });
+  if (!m) throw new UsageError(`--pool '${text}' is not FIRST-LAST`, { hint: `e.g. --pool ${LAB_DEFAULTS.pool.first}-${LAB_DEFAULTS.pool.last}` });
   return { first: m[1]!, last: m[2]! };
 }
 
@@ -117,8 +123,8 @@ function parseQemuLink(text: string): { hostPort: number; guestPort: number } {
 }
 
 /** The payload bytes for one board: patched with a fresh nonce when it is the reference payload. */
-async function payloadFor(registry: BoardRegistry, board: string, path: string, perBoardDir: boolean): Promise<{ bytes: Uint8Array; nonce?: string; name: string }> {
-  const profile = registry.get(board).profile;
+async function payloadFor(profile: BoardProfile, path: string, perBoardDir: boolean): Promise<{ bytes: Uint8Array; nonce?: string; name: string }> {
+  const board = profile.id;
   let dir = path;
   if (perBoardDir && (await stat(join(path, board)).catch(() => undefined))?.isDirectory()) dir = join(path, board);
   const st = await stat(dir).catch(() => undefined);
@@ -135,7 +141,7 @@ async function payloadFor(registry: BoardRegistry, board: string, path: string, 
 
 export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServeSummary> {
   const emit = (e: NetbootServeEvent) => o.onEvent?.(e);
-  const dhcpMode = o.dhcp === 'server' ? 'full' : (o.dhcp ?? 'off');
+  const dhcpMode = o.dhcp ?? 'off';
   if ((o.board || o.clients) && !o.payload) throw new UsageError('--board/--clients serve a payload: pass --payload FILE_OR_DIR');
   if (o.payload && !o.board && !o.clients) throw new UsageError('--payload needs --board (or --clients MAC=board) to know which boot files to generate');
   if (!o.root && !o.payload) throw new UsageError('nothing to serve: pass --root DIR and/or --board B --payload P');
@@ -156,15 +162,9 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   if (boards.length && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
   const perBoard = new Map<string, BoardBootFiles>();
   for (const board of boards) {
-    const p = await payloadFor(o.registry!, board, o.payload!, clients.length > 0);
     const profile = o.registry!.get(board).profile;
-    let firmware: Record<string, Uint8Array> | undefined;
-    if (netbootFlow(profile) === 'rpi-firmware') {
-      if (!o.firmwareFile) throw new UsageError('--board for a Raspberry Pi needs the firmware cache (internal: no firmwareFile passed)');
-      // The VideoCore files of the boot chain's firmware stages (bootcode.bin, start*.elf, fixup*.dat).
-      const ids = profile.bootChain.filter((s) => s.kind === 'firmware').flatMap((s) => s.artifacts ?? []);
-      firmware = Object.fromEntries((await Promise.all(ids.map((id) => o.firmwareFile!(id)))).map((f) => [f.name, f.bytes]));
-    }
+    const p = await payloadFor(profile, o.payload!, clients.length > 0);
+    const firmware = netbootFlow(profile) === 'rpi-firmware' ? await firmwareFiles(profile, o) : undefined;
     const files = boardBootFiles(profile, p.bytes, { payloadName: p.name, ...(firmware ? { firmware } : {}) });
     perBoard.set(board, files);
     const forClients = clients.filter((c) => c.board === board).map((c) => c.mac);
@@ -179,56 +179,43 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
         return set?.files[set.flow === 'rpi-firmware' ? stripPiSerialPrefix(key) : key];
       }
     : undefined;
-  const bootRules: BootRule[] = o.board ? [perBoard.get(o.board)!.bootRule] : [];
   const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.bootFile }));
+  const main = o.board ? perBoard.get(o.board) : undefined;
 
-  // The network: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
-  let network = o.network;
-  let dhcpNetwork: DatagramNetwork | undefined;
-  let listen = parseListen(o.listen);
-  let lab: { serverIp: string; subnetMask: string; pool: { first: string; last: string } } | undefined;
-  let stack: UserspaceStack | undefined;
-  let link: FrameLink | undefined;
+  // Where: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
+  const listen = parseListen(o.listen);
+  let where: Pick<LabNetworkOptions, 'link' | 'network' | 'dhcpNetwork' | 'serverIp' | 'subnetMask' | 'pool' | 'listen'>;
   if (o.qemuLink) {
     if (!o.openQemuLink) throw new UsageError('--qemu-link is not available in this build (no QEMU link transport)');
-    const ports = parseQemuLink(o.qemuLink);
-    const qlink = await o.openQemuLink(ports);
-    link = qlink;
-    lab = { serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: parsePool(o.pool) ?? { first: '192.0.2.100', last: '192.0.2.199' } };
-    stack = new UserspaceStack({ link: qlink, mac: '02:b0:4d:00:00:01', ip: lab.serverIp, subnetMask: lab.subnetMask });
-    network = stack.network;
-    dhcpNetwork = stack.network;
-    listen = { address: lab.serverIp, port: listen.port };
+    const qlink = await o.openQemuLink(parseQemuLink(o.qemuLink));
+    const pool = parsePool(o.pool);
+    where = { link: qlink, ...(pool ? { pool } : {}), listen: { port: listen.port } };
     emit({ type: 'qemu-link', netdev: qlink.netdevArg('n0'), hostPort: qlink.hostPort, guestPort: qlink.guestPort });
   } else if (o.interface) {
     if (!o.readInterfaces) throw new UsageError('--interface is not available in this build (no interface reader)');
     const pool = parsePool(o.pool);
-    lab = planLabInterface(await o.readInterfaces(), o.interface, { dhcp: dhcpMode, ...(o.force ? { force: true } : {}), ...(pool ? { pool } : {}) });
-    if (listen.address === '0.0.0.0') listen = { address: lab.serverIp, port: listen.port };
-    if (dhcpMode !== 'off') {
-      if (!o.broadcastNetwork) throw new UsageError('DHCP on --interface is not available in this build (no broadcast transport)');
-      dhcpNetwork = o.broadcastNetwork(lab.serverIp);
-    }
-  }
+    const lab = planLabInterface(await o.readInterfaces(), o.interface, { dhcp: dhcpMode, ...(o.force ? { force: true } : {}), ...(pool ? { pool } : {}) });
+    if (dhcpMode !== 'off' && !o.broadcastNetwork) throw new UsageError('DHCP on --interface is not available in this build (no broadcast transport)');
+    where = {
+      network: o.network,
+      ...(dhcpMode !== 'off' ? { dhcpNetwork: o.broadcastNetwork!(lab.serverIp) } : {}),
+      serverIp: lab.serverIp,
+      subnetMask: lab.subnetMask,
+      pool: lab.pool,
+      listen: listen.address === '0.0.0.0' ? { address: lab.serverIp, port: listen.port } : listen,
+    };
+  } else where = { network: o.network, listen };
 
   const summary = { transfers: 0, failed: 0, bytes: 0 };
-  let dhcp: DhcpServer | undefined;
-  const server = new TftpServer({
-    network,
-    listen,
+  const lab = await LabNetwork.start({
+    ...where,
+    dhcp: dhcpMode,
     ...(o.root ? { root: new FileRoot(o.root, { perClient: o.perClient ?? [] }) } : {}),
-    ...(generated ? { generated } : {}),
-    uploadRoot: o.uploadDir,
-    blksizeMax: o.blksizeMax,
-    pathMtu: o.pathMtu,
-    windowsizeMax: o.windowsizeMax,
-    maxTransfers: o.maxTransfers,
-    maxTransfersPerClient: o.maxTransfersPerClient,
-    // Per-client files need the client's MAC: over UDP we only see its address, so ask our leases.
-    clientInfo: (from) => {
-      const lease = dhcp?.leases().find((l) => l.ip === from.address);
-      return lease ? { mac: lease.mac } : undefined;
-    },
+    ...(generated ? { files: generated } : {}),
+    ...(main ? { bootRules: [main.bootRule], bootFile: main.bootFile } : {}),
+    hosts,
+    // Unset (undefined) values leave the server's defaults (TFTP_DEFAULTS).
+    tftp: { uploadRoot: o.uploadDir, blksizeMax: o.blksizeMax, pathMtu: o.pathMtu, windowsizeMax: o.windowsizeMax, maxTransfers: o.maxTransfers, maxTransfersPerClient: o.maxTransfersPerClient },
     onEvent: (e) => {
       if (e.type === 'transfer-done') {
         summary.transfers++;
@@ -237,38 +224,24 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
       emit(e);
     },
   });
-  const closeAll = async () => {
-    await dhcp?.close().catch(() => {});
-    await server.close().catch(() => {});
-    await stack?.close().catch(() => {});
-    await link?.close().catch(() => {});
-  };
-  let address: DatagramAddress;
-  try {
-    address = await server.start();
-    if (dhcpMode !== 'off' && lab && dhcpNetwork) {
-      dhcp = new DhcpServer({
-        network: dhcpNetwork,
-        mode: dhcpMode === 'full' ? 'server' : 'proxy',
-        serverIp: lab.serverIp,
-        nextServer: lab.serverIp,
-        ...(dhcpMode === 'full' ? { subnetMask: lab.subnetMask, pool: lab.pool } : {}),
-        ...(bootRules.length ? { bootRules } : {}),
-        ...(hosts.length ? { hosts } : {}),
-        ...(o.board ? { defaultBootfile: perBoard.get(o.board)!.bootFile } : {}),
-        ...(dhcpMode === 'proxy' ? { listenPxePort: true } : {}),
-        onEvent: (event) => emit({ type: 'dhcp', event }),
-      });
-      await dhcp.start();
-    }
-  } catch (err) {
-    await closeAll();
-    throw err;
-  }
   try {
     if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
-    await closeAll();
+    await lab.close();
   }
-  return { address, ...summary, leases: dhcp?.leases().length ?? 0 };
+  return { address: lab.address, ...summary, leases: lab.dhcp?.leases().length ?? 0 };
 }
+
+/** The VideoCore files of a Pi's boot chain (bootcode.bin, start*.elf, fixup*.dat), from the verified cache, by TFTP name. */
+async function firmwareFiles(profile: BoardProfile, o: Pick<NetbootServeOptions, 'cacheDir' | 'manifestDir'>): Promise<Record<string, Uint8Array>> {
+  const manifests = loadManifests(o.manifestDir);
+  const ids = profile.bootChain.filter((s) => s.kind === 'firmware').flatMap((s) => s.artifacts ?? []);
+  const files = await Promise.all(
+    ids.map(async (id) => {
+      const path = await resolveArtifact(id, { ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), manifests });
+      return [manifests.get(id).filename, new Uint8Array(await readFile(path))] as const;
+    }),
+  );
+  return Object.fromEntries(files);
+}
+

@@ -23,6 +23,7 @@ import { chmodSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, stat
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BLKSIZE_MAX } from '../../dist/protocols/tftp/options.js';
 import { NodeSpawner } from '../../dist/transports/node/node-spawner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -89,7 +90,7 @@ try {
   // (what the userspace stack uses), shown for comparison; the targets are judged on `boardkit`.
   if (WITH_JS) servers.push(await startPeer('boardkit-js', process.execPath, [bin, ...boardkitArgs(BASE_PORT + 3)], BASE_PORT + 3, { BOARDKIT_NATIVE: '0' }));
   if (BASELINE_BIN) servers.push(await startPeer('baseline', process.execPath, [resolve(BASELINE_BIN), ...boardkitArgs(BASE_PORT + 2)], BASE_PORT + 2));
-  servers.push(await startPeer('tftpd-hpa', 'in.tftpd', ['-L', '-a', `127.0.0.1:${BASE_PORT + 1}`, '-s', root, '-B', '65464', '-u', 'nobody'], BASE_PORT + 1));
+  servers.push(await startPeer('tftpd-hpa', 'in.tftpd', ['-L', '-a', `127.0.0.1:${BASE_PORT + 1}`, '-s', root, '-B', String(BLKSIZE_MAX), '-u', 'nobody'], BASE_PORT + 1));
   servers.push(
     await startPeer(
       'dnsmasq',

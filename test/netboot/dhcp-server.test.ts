@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeFrameLinkPair, seededRandom, type FakeFrameLinkOptions } from '../../src/transports/fake/fake-frame-link.js';
-import { UserspaceStack } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack } from '../../src/transports/userspace-stack.js';
 import { DhcpServer, type DhcpServerEvent, type DhcpServerOptions } from '../../src/netboot/dhcp-server.js';
 import { decodeDhcp, encodeDhcp, type DhcpMessage } from '../../src/protocols/dhcp/codec.js';
 import { messageTypeOf } from '../../src/protocols/dhcp/options.js';
@@ -28,7 +28,7 @@ async function setup(faults: FakeFrameLinkOptions, options: Partial<DhcpServerOp
   const events: DhcpServerEvent[] = [];
   const server = new DhcpServer({
     network: stack.network,
-    mode: 'server',
+    mode: 'full',
     serverIp: SERVER_IP,
     subnetMask: '255.255.255.0',
     pool: { first: '192.0.2.100', last: '192.0.2.110' },

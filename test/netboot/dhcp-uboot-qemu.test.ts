@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildHandle } from '../../src/transports/spawner.js';
 import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { UserspaceStack, type ObservedUdp } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack, type ObservedUdp } from '../../src/transports/userspace-stack.js';
 import { DhcpServer, type DhcpServerEvent } from '../../src/netboot/dhcp-server.js';
 import { TftpServer, type TftpServerEvent } from '../../src/netboot/tftp-server.js';
 import { staticFiles } from '../../src/netboot/generated-files.js';
@@ -69,7 +69,7 @@ describe.skipIf(!haveQemu)('DHCP + userspace stack against real U-Boot on QEMU r
     stack.onUdp((d) => udpSeen.push(d));
     dhcp = new DhcpServer({
       network: stack.network,
-      mode: 'server',
+      mode: 'full',
       serverIp: SERVER_IP,
       subnetMask: '255.255.255.0',
       pool: { first: '192.0.2.100', last: '192.0.2.110' },

@@ -9,6 +9,8 @@ import { loadBoards } from '../../src/boards/loader.js';
 import type { BoardRegistry } from '../../src/boards/registry.js';
 import { boardBootFiles, rpiConfigTxt, stripPiSerialPrefix } from '../../src/netboot/board-boot-files.js';
 import { readConfigBlock } from '../../src/payload/config-block.js';
+import { UdpDatagramNetwork } from '../../src/transports/node/udp-datagram-link.js';
+import { netbootServe, type NetbootServeEvent } from '../../src/workflows/netboot-serve.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { followJsonEvents } from '../helpers/json-events.js';
 import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
@@ -77,4 +79,26 @@ describe('Raspberry Pi netboot files', () => {
       await new Promise((r) => child.on('exit', r));
     }
   }, 90_000);
+
+  it('the netboot serve workflow resolves the Pi firmware from the artefact cache itself (the CLI passes only where the cache is)', async () => {
+    const events: NetbootServeEvent[] = [];
+    const abort = new AbortController();
+    await netbootServe({
+      network: new UdpDatagramNetwork({ nativePump: false }),
+      listen: '127.0.0.1:0',
+      board: 'rpi3b',
+      payload: dir,
+      registry,
+      cacheDir: env.cacheDir,
+      manifestDir: env.manifestDir,
+      signal: abort.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'listening') abort.abort();
+      },
+    });
+    const serving = events.find((e) => e.type === 'serving');
+    const size = async (id: string) => (await readFile(await resolveArtifact(id, { cacheDir: env.cacheDir, manifestDir: env.manifestDir }))).length;
+    expect(serving?.type === 'serving' && Object.fromEntries(serving.files.map((f) => [f.name, f.bytes]))).toMatchObject({ 'bootcode.bin': await size('rpi-bootcode-bin'), 'start.elf': await size('rpi-start-elf'), 'fixup.dat': await size('rpi-fixup-dat') });
+  }, 60_000);
 });

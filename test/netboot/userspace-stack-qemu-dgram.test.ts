@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openQemuDgramFrameLink } from '../../src/transports/node/qemu-dgram-frame-link.js';
-import { UserspaceStack } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack } from '../../src/transports/userspace-stack.js';
 import { decodeArp, encodeArp } from '../../src/protocols/net/arp.js';
 import { decodeEthernet, encodeEthernet } from '../../src/protocols/net/ethernet.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeFrameLinkPair } from '../../src/transports/fake/fake-frame-link.js';
-import { UserspaceStack, type ObservedUdp } from '../../src/netboot/userspace-stack.js';
+import { UserspaceStack, type ObservedUdp } from '../../src/transports/userspace-stack.js';
 import { decodeArp, encodeArp } from '../../src/protocols/net/arp.js';
 import { decodeEthernet, encodeEthernet } from '../../src/protocols/net/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../src/protocols/net/ipv4.js';

@@ -12,7 +12,7 @@ import { UsageError } from '../../src/core/errors.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const SERVER: DhcpEngineConfig = {
-  mode: 'server',
+  mode: 'full',
   serverIp: '192.0.2.1',
   subnetMask: '255.255.255.0',
   router: '192.0.2.254',
@@ -246,13 +246,13 @@ describe('proxy mode (PXE 2.1 proxyDHCP)', () => {
 describe('configuration and hostile input', () => {
   it('reports every configuration problem at once', () => {
     try {
-      new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: { first: '10.9.9.1', last: '10.9.9.9' }, hosts: [{ mac: 'nope' }] });
+      new DhcpEngine({ mode: 'full', serverIp: '192.0.2.1', subnetMask: '255.255.255.0', pool: { first: '10.9.9.1', last: '10.9.9.9' }, hosts: [{ mac: 'nope' }] });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(UsageError);
       expect((e as UsageError).details.problems).toEqual(["hosts[].mac 'nope' is not a MAC address", 'pool lies outside the subnet of serverIp/subnetMask']);
     }
-    expect(() => new DhcpEngine({ mode: 'server', serverIp: '192.0.2.1' })).toThrow(/subnetMask/);
+    expect(() => new DhcpEngine({ mode: 'full', serverIp: '192.0.2.1' })).toThrow(/subnetMask/);
     expect(() => new DhcpEngine({ ...SERVER, defaultBootfile: 'x'.repeat(128) })).toThrow(/defaultBootfile/);
     const publicPool = { ...SERVER, serverIp: '8.8.8.1', pool: { first: '8.8.8.100', last: '8.8.8.110' } };
     expect(() => new DhcpEngine(publicPool)).toThrow(/private\/test address ranges/);

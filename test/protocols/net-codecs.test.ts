@@ -10,7 +10,8 @@ import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '.
 import { decodeIcmp, encodeIcmp, ICMP_ECHO_REQUEST } from '../../src/protocols/net/icmp.js';
 import { decodeIpv4, encodeIpv4, IP_PROTOCOL_UDP } from '../../src/protocols/net/ipv4.js';
 import { decodeUdp, encodeUdp } from '../../src/protocols/net/udp.js';
-import { directedBroadcast, sameSubnet } from '../../src/protocols/net/address.js';
+import { AddressError, directedBroadcast, normalizeMac, parseIpv4, sameSubnet } from '../../src/protocols/net/address.js';
+import { UsageError } from '../../src/core/errors.js';
 import { UBOOT_DISCOVER_FRAME_HEX } from './dhcp-fixtures.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -140,5 +141,21 @@ describe('ICMP echo and addresses', () => {
     expect(directedBroadcast('192.0.2.1', '255.255.255.0')).toBe('192.0.2.255');
     expect(sameSubnet('192.0.2.1', '192.0.2.200', '255.255.255.0')).toBe(true);
     expect(sameSubnet('192.0.2.1', '198.51.100.1', '255.255.255.0')).toBe(false);
+  });
+});
+
+describe('address parsing errors', () => {
+  it("a malformed address is the protocol's own AddressError (kind usage), not the CLI's UsageError", () => {
+    for (const bad of [() => normalizeMac('52:54:00:12:34'), () => parseIpv4('192.0.2.256')]) {
+      let err: unknown;
+      try {
+        bad();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AddressError);
+      expect(err).not.toBeInstanceOf(UsageError);
+      expect(err).toMatchObject({ kind: 'usage', code: 'E_ADDRESS' });
+    }
   });
 });

@@ -1,5 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { examples } from '../help.js';
+import { ETHERNET_MTU } from '../../protocols/net/ethernet.js';
+import { TFTP_DEFAULTS } from '../../protocols/tftp/defaults.js';
+import { BLKSIZE_MAX, BLKSIZE_MIN, TFTP_OVERHEAD } from '../../protocols/tftp/options.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { signalsEndThisCommand } from '../interrupt.js';
 
@@ -13,7 +16,7 @@ interface ServeArgs extends GlobalArgs {
   'max-per-client'?: number;
   'per-client'?: Array<'mac' | 'ip' | 'serial'>;
   'upload-dir'?: string;
-  dhcp: 'off' | 'proxy' | 'full' | 'server';
+  dhcp: 'off' | 'proxy' | 'full';
   force?: boolean;
   pool?: string;
   board?: string;
@@ -31,14 +34,20 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
     (y as Argv<GlobalArgs>)
       .option('root', { type: 'string', describe: 'Directory to serve (confined: no symlinks out, no ..); optional with --board/--payload' })
       .option('listen', { type: 'string', default: '0.0.0.0:69', describe: 'ADDR[:PORT]; ports < 1024 need root or CAP_NET_BIND_SERVICE' })
-      .option('blksize-max', { type: 'number', describe: 'Largest blksize granted (8..65464; also capped by --path-mtu − 32)' })
-      .option('path-mtu', { type: 'number', default: 1500, describe: 'Path MTU to the clients; blksize stays ≤ MTU − 32 (no IP fragments)' })
-      .option('windowsize-max', { type: 'number', describe: 'Largest RFC 7440 windowsize granted (default 64)' })
-      .option('max-transfers', { type: 'number', describe: 'Concurrent transfers overall (default 128)' })
-      .option('max-per-client', { type: 'number', describe: 'Concurrent transfers per client IP (default 16)' })
+      .option('blksize-max', { type: 'number', describe: `Largest blksize granted (${BLKSIZE_MIN}..${BLKSIZE_MAX}; also capped by --path-mtu − ${TFTP_OVERHEAD})` })
+      .option('path-mtu', { type: 'number', default: ETHERNET_MTU, describe: `Path MTU to the clients; blksize stays ≤ MTU − ${TFTP_OVERHEAD} (no IP fragments)` })
+      .option('windowsize-max', { type: 'number', describe: `Largest RFC 7440 windowsize granted (default ${TFTP_DEFAULTS.windowsizeMax})` })
+      .option('max-transfers', { type: 'number', describe: `Concurrent transfers overall (default ${TFTP_DEFAULTS.maxTransfers})` })
+      .option('max-per-client', { type: 'number', describe: `Concurrent transfers per client IP (default ${TFTP_DEFAULTS.maxTransfersPerClient})` })
       .option('per-client', { type: 'string', array: true, choices: ['mac', 'ip', 'serial'], describe: 'Try <root>/<key>/<file> first (mac needs --clients)' })
       .option('upload-dir', { type: 'string', describe: 'Enable WRQ into this separate directory (never overwrites)' })
-      .option('dhcp', { choices: ['off', 'proxy', 'full', 'server'] as const, default: 'off' as const, describe: 'DHCP beside TFTP: full (we hand out addresses; server is an alias) or proxy (boot info only); needs --interface or --qemu-link' })
+      .option('dhcp', {
+        choices: ['off', 'proxy', 'full'] as const,
+        default: 'off' as const,
+        // `server`, the old spelling of `full`, is still accepted from scripts; everything past this line says `full`.
+        coerce: (mode: string) => (mode === 'server' ? 'full' : mode) as 'off' | 'proxy' | 'full',
+        describe: 'DHCP beside TFTP: full (we hand out addresses) or proxy (boot info only); needs --interface or --qemu-link',
+      })
       .option('force', { type: 'boolean', describe: 'Serve DHCP on --interface even with a default route or other NICs present' })
       .option('pool', { type: 'string', describe: 'Full DHCP range FIRST-LAST (default: upper half of the interface subnet)' })
       .option('board', { type: 'string', describe: 'Serve this board\'s boot files (U-Boot script or PXE boot file) around --payload' })
@@ -68,6 +77,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
     const { UdpBroadcastNetwork } = await import('../../transports/node/udp-broadcast-link.js');
     const { readInterfaceFacts } = await import('../../transports/node/net-interfaces.js');
     const { openQemuDgramFrameLink } = await import('../../transports/node/qemu-dgram-frame-link.js');
+    const render = await import('../render/netboot.js');
     let registry;
     if (argv.board || argv.clients) {
       const [{ loadBoardRegistry }, { knownArtifactIds }] = await Promise.all([import('../../workflows/boards.js'), import('../../workflows/firmware-ids.js')]);
@@ -98,16 +108,8 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         force: argv.force,
         pool: argv.pool,
         registry,
-        firmwareFile: async (id) => {
-          const [{ loadManifests }, { resolveArtifact }, { readFile }] = await Promise.all([
-            import('../../artifacts/manifest-loader.js'),
-            import('../../artifacts/resolve-artifact.js'),
-            import('node:fs/promises'),
-          ]);
-          const manifests = loadManifests(ctx.manifestDir);
-          const path = await resolveArtifact(id, { cacheDir: ctx.cacheDir, manifests });
-          return { name: manifests.get(id).filename, bytes: new Uint8Array(await readFile(path)) };
-        },
+        cacheDir: ctx.cacheDir,
+        manifestDir: ctx.manifestDir,
         readInterfaces: async () => readInterfaceFacts(new (await import('../../transports/node/node-spawner.js')).NodeSpawner()),
         broadcastNetwork: (sourceAddress) => new UdpBroadcastNetwork({ sourceAddress }),
         openQemuLink: (ports) => openQemuDgramFrameLink(ports),
@@ -120,38 +122,12 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         onEvent: (e) => {
           // One JSON object per line so the stream can be piped while serving.
           if (ctx.json) return ctx.output.event('netboot serve', e);
-          if (e.type === 'dhcp') {
-            const d = e.event;
-            if (d.type === 'offer' || d.type === 'ack') return ctx.output.err(`dhcp: ${d.type} ${d.yiaddr} to ${d.mac}${d.bootfile ? ` (file ${d.bootfile})` : ''}`);
-            if (d.type === 'received') return ctx.output.err(`dhcp: ${d.messageType} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}`);
-            if (d.type === 'listening') return ctx.output.err(`dhcp: listening on ${d.address.address}:${d.address.port}`);
-            return ctx.verbose ? ctx.output.err(`dhcp: ${JSON.stringify(d)}`) : undefined;
-          }
-          if (e.type === 'serving') {
-            return ctx.output.err(`netboot: ${e.board} (${e.flow}): DHCP file ${e.bootFile}; ${e.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}${e.nonce ? `; payload nonce ${e.nonce}` : ''}${e.clients ? `; for ${e.clients.join(', ')}` : ''}`);
-          }
-          if (e.type === 'qemu-link') return ctx.output.err(`netboot: start QEMU with -nodefaults -netdev ${e.netdev} and a NIC on netdev n0`);
-          const c = 'client' in e ? `${e.client.address}:${e.client.port}` : 'transfer' in e ? `${e.transfer.client.address}:${e.transfer.client.port}` : '';
-          switch (e.type) {
-            case 'listening':
-              return ctx.output.err(`tftp: listening on ${e.address.address}:${e.address.port}, ${e.engine === 'native-pump' ? 'native pump' : 'TypeScript engine'} (Ctrl-C stops)`);
-            case 'transfer-start':
-              return ctx.output.err(`tftp: ${c} ${e.transfer.op} ${e.transfer.file} (${e.transfer.size ?? '?'} bytes, blksize ${e.transfer.blksize}, windowsize ${e.transfer.windowsize})`);
-            case 'transfer-done':
-              return ctx.output.err(`tftp: ${c} ${e.transfer.file} done: ${e.bytes} bytes in ${(e.durationMs / 1000).toFixed(2)} s, ${e.retransmits} retransmits`);
-            case 'transfer-abort':
-              return ctx.output.err(`tftp: ${c} ${e.transfer.file} ended by client: ${e.message || `error ${e.code}`}`);
-            case 'transfer-error':
-              return ctx.output.err(`tftp: ${c} ${e.transfer.file} failed: ${e.message}`);
-            case 'request-refused':
-              return ctx.output.err(`tftp: ${c} ${e.file || '(request)'} refused (error ${e.code}): ${e.message}`);
-            default:
-              return ctx.verbose ? ctx.output.err(`tftp: ${JSON.stringify(e)}`) : undefined;
-          }
+          const line = render.renderServeEvent(e, ctx.verbose);
+          if (line !== undefined) ctx.output.err(line);
         },
       });
       if (ctx.json) ctx.output.event('netboot serve', { type: 'stopped', ...summary });
-      else ctx.output.err(`tftp: stopped after ${summary.transfers} transfers (${summary.bytes} bytes, ${summary.failed} failed)${summary.leases ? `; ${summary.leases} DHCP lease(s)` : ''}`);
+      else ctx.output.err(render.renderServeSummary(summary));
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

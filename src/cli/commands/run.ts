@@ -103,10 +103,9 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       ...(argv.gdb !== undefined ? { gdbPort: argv.gdb } : {}),
       ...(argv.log ? { logFile: argv.log } : {}),
     };
-    const tftp = {
-      ...(argv['tftp-windowsize'] ? { windowsize: argv['tftp-windowsize'] } : {}),
-      ...(argv['tftp-timeout'] ? { tftpTimeoutMs: argv['tftp-timeout'] } : {}),
-    };
+    // Checked here (usage error, exit 2) before anything starts; 0 is a value to refuse, not "unset".
+    const tftp = { windowsize: argv['tftp-windowsize'], tftpTimeoutMs: argv['tftp-timeout'] };
+    (await import('../../netboot/uboot-script.js')).checkUbootTftpSettings({ windowsize: tftp.windowsize, timeoutMs: tftp.tftpTimeoutMs });
     const drivers = parseDrivers(argv.drivers);
     // The reference payload (a `payload build` output, or --drivers given) is also judged by host-side oracles.
     const referencePayload = argv.kernel !== undefined && (drivers !== undefined || workflows.hasPayloadManifest(argv.kernel));

@@ -1,6 +1,10 @@
 import { Listr } from 'listr2';
 import type { ProgressEvent, ProgressSink } from '../../core/progress.js';
 import type { CliContext } from '../context.js';
+import { netbootProgressText } from './netboot.js';
+
+/** An event's line: its own message, or the text of a typed event rendered here in cli/render. */
+const textOf = (e: ProgressEvent): string | undefined => e.message ?? netbootProgressText(e);
 
 /**
  * Runs one long library call under a listr2 task on a terminal (spinner, the latest progress
@@ -11,7 +15,8 @@ export async function withTask<T>(ctx: CliContext, title: string, fn: (progress:
   const show = options.lines ?? (() => true);
   if (ctx.json || !process.stderr.isTTY) {
     return fn((e) => {
-      if (e.message && show(e) && (!ctx.json || ctx.verbose)) ctx.output.err(`  ${e.source}: ${e.message}`);
+      const text = textOf(e);
+      if (text && show(e) && (!ctx.json || ctx.verbose)) ctx.output.err(`  ${e.source}: ${text}`);
     });
   }
   let result: T | undefined;
@@ -21,7 +26,8 @@ export async function withTask<T>(ctx: CliContext, title: string, fn: (progress:
         title,
         task: async (_ctx, task) => {
           result = await fn((e) => {
-            if (e.message && show(e)) task.output = e.message;
+            const text = textOf(e);
+            if (text && show(e)) task.output = text;
           });
         },
         rendererOptions: { outputBar: ctx.verbose ? Infinity : 1, persistentOutput: ctx.verbose },

@@ -13,21 +13,25 @@ export interface DhcpHostEntry {
   hostname?: string;
 }
 
+/**
+ * How we serve DHCP; the one name for it, from the engine up to `netboot serve --dhcp`:
+ * - `full`: we own the (isolated lab) network and hand out addresses (RFC 2131 server);
+ * - `proxy`: another server hands out addresses; we add boot information only (yiaddr 0), PXE 2.1 proxyDHCP.
+ */
+export type DhcpMode = 'full' | 'proxy';
+export const DHCP_MODES: readonly DhcpMode[] = ['full', 'proxy'];
+
 export interface DhcpEngineConfig {
-  /**
-   * `server`: we own the (isolated lab) network and hand out addresses.
-   * `proxy`: another server hands out addresses; we add boot information only (yiaddr 0), PXE-style.
-   */
-  mode: 'server' | 'proxy';
+  mode: DhcpMode;
   /** Our address: option 54 and, unless `nextServer` says otherwise, siaddr (the TFTP server). */
   serverIp: Ipv4Address;
   /** TFTP server for siaddr, when not ourselves. */
   nextServer?: Ipv4Address;
-  /** Server mode: required. */
+  /** Full mode: required. */
   subnetMask?: Ipv4Address;
   router?: Ipv4Address;
   dnsServers?: Ipv4Address[];
-  /** Server mode: the dynamic range, inclusive; must lie in serverIp's subnet. */
+  /** Full mode: the dynamic range, inclusive; must lie in serverIp's subnet. */
   pool?: { first: Ipv4Address; last: Ipv4Address };
   /** Default 3600 s. */
   leaseSeconds?: number;
@@ -51,7 +55,7 @@ export interface DhcpEngineConfig {
 }
 
 export interface ResolvedDhcpConfig {
-  mode: 'server' | 'proxy';
+  mode: DhcpMode;
   serverIp: Ipv4Address;
   nextServer: Ipv4Address;
   subnetMask: Ipv4Address | undefined;
@@ -121,9 +125,9 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
     text(r.bootfile, `bootRules[${r.name}].bootfile`, 127);
     if (typeof r.raspberryPiBoot === 'string') text(r.raspberryPiBoot, `bootRules[${r.name}].raspberryPiBoot`, 200);
   }
-  if (c.mode !== 'server' && c.mode !== 'proxy') problems.push(`mode must be 'server' or 'proxy'`);
-  if (c.mode === 'server' && addressesValid) {
-    if (!c.subnetMask) problems.push('server mode needs subnetMask');
+  if (!DHCP_MODES.includes(c.mode)) problems.push(`mode must be ${DHCP_MODES.map((m) => `'${m}'`).join(' or ')}`);
+  if (c.mode === 'full' && addressesValid) {
+    if (!c.subnetMask) problems.push('full mode needs subnetMask');
     else {
       if (c.pool) {
         const a = ipv4ToNumber(c.pool.first);
@@ -141,7 +145,7 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
         if (h.ip && !sameSubnet(h.ip, c.serverIp, c.subnetMask)) problems.push(`hosts[${h.mac}].ip ${h.ip} is outside the subnet`);
       }
     }
-    if (!c.pool && !(c.hosts ?? []).some((h) => h.ip)) problems.push('server mode needs a pool or hosts with fixed addresses');
+    if (!c.pool && !(c.hosts ?? []).some((h) => h.ip)) problems.push('full mode needs a pool or hosts with fixed addresses');
   }
   if (c.leaseSeconds !== undefined && !(Number.isInteger(c.leaseSeconds) && c.leaseSeconds >= 60 && c.leaseSeconds < 2 ** 31)) {
     problems.push('leaseSeconds must be an integer ≥ 60');

@@ -2,7 +2,7 @@
  * The DHCP/BOOTP/proxyDHCP engine: a pure state machine. Bytes and the current time go in; reply
  * datagrams (with where to send them) and events come out. It never throws on packet input.
  *
- * Server mode follows RFC 2131 §4.3 (DISCOVER → OFFER, REQUEST → ACK/NAK, DECLINE, RELEASE,
+ * Full mode (we hand out addresses) follows RFC 2131 §4.3 (DISCOVER → OFFER, REQUEST → ACK/NAK, DECLINE, RELEASE,
  * INFORM) and answers plain BOOTP (RFC 951) for configured MACs. Proxy mode follows PXE 2.1 §2.2.2:
  * offers with yiaddr 0 carrying only boot information, to boot-capable clients only.
  */
@@ -21,6 +21,7 @@ import {
   FLAG_BROADCAST,
   HTYPE_ETHERNET,
   Opt,
+  PXE_BOOT_SERVER_PORT,
   type DhcpMessageTypeName,
 } from './constants.js';
 import type { DhcpEvent } from './events.js';
@@ -69,7 +70,7 @@ export class DhcpEngine {
   constructor(config: DhcpEngineConfig) {
     this.config = resolveDhcpConfig(config);
     for (const [mac, h] of this.config.hosts) if (h.ip) this.fixed.set(mac, h.ip);
-    if (this.config.mode === 'server' && this.config.pool) {
+    if (this.config.mode === 'full' && this.config.pool) {
       const reserved = new Set<Ipv4Address>([this.config.serverIp, ...this.fixed.values()]);
       if (this.config.router) reserved.add(this.config.router);
       this.pool = new LeasePool(this.config.pool.first, this.config.pool.last, reserved);
@@ -219,13 +220,13 @@ export class DhcpEngine {
     }
     const sid = ipOption(msg, Opt.SERVER_ID);
     // A REQUEST on 67 is for the address server; we answer only those aimed at us (PXE 2.1 §2.2.2 step 7).
-    if (c.type === 'request' && localPort !== 4011 && sid !== this.config.serverIp) {
+    if (c.type === 'request' && localPort !== PXE_BOOT_SERVER_PORT && sid !== this.config.serverIp) {
       out.events.push({ type: 'ignored', reason: 'other-server', mac, xid: msg.xid, messageType: c.type });
       return;
     }
     const { file, options } = this.bootOptions(c, true);
     const type = c.type === 'discover' ? DHCPOFFER : DHCPACK;
-    const to = localPort === 4011 && msg.ciaddr !== IPV4_ANY ? { address: msg.ciaddr, port: DHCP_CLIENT_PORT } : this.destination(c, false);
+    const to = localPort === PXE_BOOT_SERVER_PORT && msg.ciaddr !== IPV4_ANY ? { address: msg.ciaddr, port: DHCP_CLIENT_PORT } : this.destination(c, false);
     this.push(out, this.reply(c, type, IPV4_ANY, options, file, to), {
       type: type === DHCPOFFER ? 'offer' : 'ack',
       mac,
@@ -375,8 +376,8 @@ export class DhcpEngine {
       out.events.push({ type: 'ignored', reason: 'bootp-unknown-host', mac: c.mac, xid: c.msg.xid, messageType: 'bootp' });
       return;
     }
-    const ip = this.config.mode === 'server' ? this.addressFor(c, undefined, now) : undefined;
-    if (this.config.mode === 'server' && !ip) {
+    const ip = this.config.mode === 'full' ? this.addressFor(c, undefined, now) : undefined;
+    if (this.config.mode === 'full' && !ip) {
       out.events.push({ type: 'ignored', reason: 'pool-exhausted', mac: c.mac, xid: c.msg.xid, messageType: 'bootp' });
       return;
     }

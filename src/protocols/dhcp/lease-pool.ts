@@ -1,5 +1,5 @@
 /**
- * Address leases for full-server mode, keyed by client MAC. Pure bookkeeping: time comes in as a
+ * Address leases for full mode, keyed by client MAC. Pure bookkeeping: time comes in as a
  * number (ms) from the caller's Clock.
  */
 import { ipv4ToNumber, numberToIpv4, type Ipv4Address, type MacAddress } from '../net/address.js';

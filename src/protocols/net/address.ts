@@ -1,8 +1,16 @@
 /**
  * MAC and IPv4 address helpers: text ⇄ bytes. Parsing is strict (inputs come from configuration);
- * a malformed address is a caller error.
+ * a malformed address is a caller error: an `AddressError` (kind `usage`), which the layer that
+ * took the text from the user (CLI options, a run file) turns into whatever it reports.
  */
-import { UsageError } from '../../core/errors.js';
+import { BoardkitError, type BoardkitErrorOptions } from '../../core/errors.js';
+
+/** A MAC or IPv4 address in text form that does not parse. */
+export class AddressError extends BoardkitError {
+  constructor(message: string, options: BoardkitErrorOptions = {}) {
+    super('E_ADDRESS', 'usage', message, options);
+  }
+}
 
 export type MacAddress = string; // canonical form: lowercase, colon-separated, e.g. 52:54:00:12:34:56
 export type Ipv4Address = string; // dotted quad
@@ -15,7 +23,7 @@ const MAC_RE = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 export function parseMac(text: string): Uint8Array {
-  if (!MAC_RE.test(text)) throw new UsageError(`not a MAC address: '${text}'`, { hint: 'write it as aa:bb:cc:dd:ee:ff' });
+  if (!MAC_RE.test(text)) throw new AddressError(`not a MAC address: '${text}'`, { hint: 'write it as aa:bb:cc:dd:ee:ff' });
   return Uint8Array.from(text.split(/[:-]/), (h) => parseInt(h, 16));
 }
 
@@ -37,7 +45,7 @@ export function isIpv4(text: string): boolean {
 export function ipv4ToNumber(text: string): number {
   const m = IPV4_RE.exec(text);
   if (!m || !m.slice(1).every((p) => Number(p) <= 255)) {
-    throw new UsageError(`not an IPv4 address: '${text}'`, { hint: 'write it as a dotted quad, e.g. 192.0.2.1' });
+    throw new AddressError(`not an IPv4 address: '${text}'`, { hint: 'write it as a dotted quad, e.g. 192.0.2.1' });
   }
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }

@@ -12,6 +12,8 @@ export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERNET_HEADER_LENGTH = 14;
 /** Minimum frame without FCS (64 − 4); shorter frames are padded with zeros on send. */
 export const ETHERNET_MIN_FRAME = 60;
+/** The Ethernet II payload size (RFC 894): the MTU of a plain Ethernet link. */
+export const ETHERNET_MTU = 1500;
 
 export interface EthernetFrame {
   destination: MacAddress;

@@ -18,7 +18,7 @@ export const WINDOWSIZE_MAX = 65535;
 export const TFTP_OVERHEAD = 32;
 
 export interface NegotiationPolicy {
-  /** Largest blksize we grant (≤ 65464). */
+  /** Largest blksize we grant (≤ BLKSIZE_MAX). */
   blksizeMax: number;
   /** Path MTU to the client; blksize is capped at `pathMtu - 32`. */
   pathMtu?: number;

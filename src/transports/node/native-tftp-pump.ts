@@ -10,9 +10,11 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BoardkitError } from '../../core/errors.js';
-import type { TftpPump, TftpPumpJob, TftpPumpResult, TftpPumpRun } from '../tftp-pump.js';
+import type { TftpPump, TftpPumpJob, TftpPumpLimits, TftpPumpResult, TftpPumpRun } from '../tftp-pump.js';
 
 interface Addon {
+  /** The addon's own compile-time limits (MAX_WINDOW, BLKSIZE_MAX, MAX_WORKERS in tftp_pump.c). */
+  limits(): TftpPumpLimits & { maxWorkers: number };
   start(job: Record<string, unknown>, done: (r: RawResult) => void): unknown;
   port(h: unknown): number;
   stats(h: unknown): number[];
@@ -69,13 +71,15 @@ export interface NativePumpOptions {
 }
 
 class NativeTftpPump implements TftpPump {
-  /** MAX_WINDOW in tftp_pump.c. */
-  readonly maxWindowsize = 64;
+  readonly limits: TftpPumpLimits;
 
   constructor(
     private readonly addon: Addon,
     private readonly options: NativePumpOptions,
-  ) {}
+  ) {
+    const { maxWindowsize, maxBlksize } = addon.limits();
+    this.limits = { maxWindowsize, maxBlksize };
+  }
 
   start(job: TftpPumpJob): TftpPumpRun {
     const addon = this.addon;

@@ -5,16 +5,8 @@
  * no carrier until QEMU attaches to it, which is after our server must be listening.
  */
 import { BoardkitError } from '../../core/errors.js';
+import type { InterfaceFacts } from '../net-interfaces.js';
 import type { Spawner } from '../spawner.js';
-
-export interface InterfaceFacts {
-  name: string;
-  /** IPv4 addresses with their masks. */
-  ipv4: Array<{ address: string; netmask: string }>;
-  loopback: boolean;
-  /** This interface carries an IPv4 default route. */
-  defaultRoute: boolean;
-}
 
 interface IpAddr {
   ifname: string;

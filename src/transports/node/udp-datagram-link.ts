@@ -5,8 +5,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { BoardkitError } from '../../core/errors.js';
-import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from '../datagram-link.js';
-import type { TftpPump } from '../tftp-pump.js';
+import type { Datagram, DatagramAddress, DatagramLink } from '../datagram-link.js';
+import type { TftpPump, TftpPumpNetwork } from '../tftp-pump.js';
 import { loadNativeTftpPump, type NativePumpOptions } from './native-tftp-pump.js';
 
 export interface UdpNetworkOptions {
@@ -100,7 +100,7 @@ export class UdpDatagramLink implements DatagramLink {
   }
 }
 
-export class UdpDatagramNetwork implements DatagramNetwork {
+export class UdpDatagramNetwork implements TftpPumpNetwork {
   readonly tftpPump: TftpPump | undefined;
   /** Why `tftpPump` is undefined, when it is. */
   readonly tftpPumpMissing: string | undefined;

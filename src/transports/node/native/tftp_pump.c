@@ -62,7 +62,13 @@ enum { OUT_COMPLETE = 0, OUT_CLIENT_ABORT = 1, OUT_TIMEOUT = 2, OUT_PROTOCOL = 3
  * datagram (65507 bytes of UDP payload over IPv4). */
 #define GSO_MAX_SEGMENTS 64
 #define GSO_BUDGET 65000
+/* The largest window one sendmmsg batch carries; reported to TypeScript by limits(). */
 #define MAX_WINDOW 64
+/* RFC 2348 §2: blksize 8..65464. */
+#define BLKSIZE_MIN 8
+#define BLKSIZE_MAX 65464
+/* Worker threads at most (one epoll loop each). */
+#define MAX_WORKERS 64
 
 /* Transfers currently spinning are limited to this many (see spin_max_active). */
 static atomic_int active_pumps;
@@ -711,7 +717,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   p->fd = fd;
   p->size = (uint64_t)size;
   p->deadline_ms = (uint64_t)deadline;
-  if (p->blksize < 8 || p->blksize > 65464 || p->windowsize < 1 || p->windowsize > MAX_WINDOW || p->retransmit_ms < 1 || size < 0) {
+  if (p->blksize < BLKSIZE_MIN || p->blksize > BLKSIZE_MAX || p->windowsize < 1 || p->windowsize > MAX_WINDOW || p->retransmit_ms < 1 || size < 0) {
     free(p);
     napi_throw_range_error(env, NULL, "tftp_pump: blksize, windowsize or timing out of range");
     return NULL;
@@ -752,7 +758,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   int bufsize = 4 << 20;
   setsockopt(p->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
   setsockopt(p->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
-  if ((err = ensure_workers(n_threads < 1 ? 1 : n_threads > 64 ? 64 : (int)n_threads)) != 0) {
+  if ((err = ensure_workers(n_threads < 1 ? 1 : n_threads > MAX_WORKERS ? MAX_WORKERS : (int)n_threads)) != 0) {
     release_resources(env, p);
     free(p);
     return throw_errno(env, "worker threads", err);
@@ -825,8 +831,23 @@ static napi_value abort_pump(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* What this pump can send, so the TypeScript side never keeps a copy of these numbers. */
+static napi_value limits(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, v;
+  CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_uint32(env, MAX_WINDOW, &v));
+  CHECK(env, napi_set_named_property(env, obj, "maxWindowsize", v));
+  CHECK(env, napi_create_uint32(env, BLKSIZE_MAX, &v));
+  CHECK(env, napi_set_named_property(env, obj, "maxBlksize", v));
+  CHECK(env, napi_create_uint32(env, MAX_WORKERS, &v));
+  CHECK(env, napi_set_named_property(env, obj, "maxWorkers", v));
+  return obj;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
+      {"limits", NULL, limits, NULL, NULL, NULL, napi_default, NULL},
       {"start", NULL, start, NULL, NULL, NULL, napi_default, NULL},
       {"port", NULL, port, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},

@@ -27,12 +27,12 @@ import {
 } from '../protocols/net/address.js';
 import { ARP_REPLY, ARP_REQUEST, decodeArp, encodeArp } from '../protocols/net/arp.js';
 import { ArpCache } from '../protocols/net/arp-cache.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, type EthernetFrame } from '../protocols/net/ethernet.js';
+import { decodeEthernet, encodeEthernet, ETHERNET_MTU, ETHERTYPE_ARP, ETHERTYPE_IPV4, type EthernetFrame } from '../protocols/net/ethernet.js';
 import { decodeIcmp, encodeIcmp, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST } from '../protocols/net/icmp.js';
 import { decodeIpv4, encodeIpv4, IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP, IPV4_MIN_HEADER } from '../protocols/net/ipv4.js';
 import { decodeUdp, encodeUdp, UDP_HEADER_LENGTH } from '../protocols/net/udp.js';
-import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from '../transports/datagram-link.js';
-import type { FrameLink } from '../transports/frame-link.js';
+import type { Datagram, DatagramAddress, DatagramLink, DatagramNetwork } from './datagram-link.js';
+import type { FrameLink } from './frame-link.js';
 
 export interface UserspaceStackOptions {
   link: FrameLink;
@@ -41,7 +41,7 @@ export interface UserspaceStackOptions {
   ip: Ipv4Address;
   /** Default 255.255.255.0. Only on-link destinations are reachable (there is no router). */
   subnetMask?: Ipv4Address;
-  /** Default 1500 (Ethernet). Datagrams that would need fragmenting are refused. */
+  /** Default ETHERNET_MTU (1500). Datagrams that would need fragmenting are refused. */
   mtu?: number;
   /** Answer ICMP echo requests to our IP (default true). */
   answerPing?: boolean;
@@ -114,7 +114,7 @@ export class UserspaceStack {
     this.broadcastIp = directedBroadcast(this.ip, this.subnetMask);
     this.link = options.link;
     this.clock = options.clock ?? systemClock;
-    this.mtu = options.mtu ?? 1500;
+    this.mtu = options.mtu ?? ETHERNET_MTU;
     this.network = { bind: (local) => this.bind(local) };
     this.link.onFrame((frame) => this.receive(frame));
   }
