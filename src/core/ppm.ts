@@ -63,3 +63,12 @@ export function pixelAt(img: PpmImage, x: number, y: number): [number, number, n
   const i = (y * img.width + x) * 3;
   return [img.rgb[i]!, img.rgb[i + 1]!, img.rgb[i + 2]!];
 }
+
+/** The inverse of decodePpm for 8-bit RGB: "P6", width, height, 255, then the triples (any viewer opens it). */
+export function encodePpm(img: { width: number; height: number; rgb: Uint8Array }): Uint8Array {
+  const head = new TextEncoder().encode(`P6\n${img.width} ${img.height}\n255\n`);
+  const out = new Uint8Array(head.length + img.rgb.length);
+  out.set(head);
+  out.set(img.rgb, head.length);
+  return out;
+}

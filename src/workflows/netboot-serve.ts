@@ -13,6 +13,7 @@ import { loadManifests } from '../artifacts/manifest-loader.js';
 import { resolveArtifact } from '../artifacts/resolve-artifact.js';
 import type { BoardProfile } from '../boards/schema.js';
 import type { BoardRegistry } from '../boards/registry.js';
+import { describePayload, payloadFile } from '../payload/payload-dir.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
 import { patchConfigBlock, newNonce } from '../payload/config-block.js';
 import { nonceHex } from '../payload/report.js';
@@ -50,8 +51,6 @@ export interface NetbootServeOptions {
   uploadDir?: string;
   /** `full`: we hand out addresses; `proxy`: boot information only. */
   dhcp?: DhcpMode | 'off';
-  /** Accepted: every RRQ opens the file afresh, so a rebuilt file is served without restart. */
-  watch?: boolean;
   /** Board whose boot files (U-Boot script or PXE boot file) are generated around `payload`. */
   board?: string;
   /** The payload file, or a `payload build` directory (one per board under it for `clients`). */
@@ -127,15 +126,11 @@ async function payloadFor(profile: BoardProfile, path: string, perBoardDir: bool
   const board = profile.id;
   let dir = path;
   if (perBoardDir && (await stat(join(path, board)).catch(() => undefined))?.isDirectory()) dir = join(path, board);
-  const st = await stat(dir).catch(() => undefined);
-  if (!st) throw new BoardkitError('E_NETBOOT_PAYLOAD', 'input', `payload '${dir}' does not exist`, { hint: 'build one: `boardkit payload build -b BOARD -o DIR`' });
-  if (!st.isDirectory()) return { bytes: new Uint8Array(await readFile(dir)), name: board };
-  const manifest = JSON.parse(await readFile(join(dir, 'payload.json'), 'utf8').catch(() => '{}')) as { board?: string; files?: Record<string, { name: string } | undefined> };
-  if (manifest.board !== profile.id) throw new UsageError(`${dir} holds no payload for '${profile.id}'`, { hint: `boardkit payload build -b ${profile.id} -o ${dir}` });
-  const f = manifest.files?.efi ?? manifest.files?.bin;
-  if (!f) throw new UsageError(`${dir}/payload.json lists no .bin or .efi file`);
+  const p = await describePayload(dir);
+  if (!p.isDirectory) return { bytes: new Uint8Array(await readFile(dir)), name: board };
+  if (p.manifest!.board !== profile.id) throw new UsageError(`${dir} holds no payload for '${profile.id}'`, { hint: `boardkit payload build -b ${profile.id} -o ${dir}` });
   const nonce = newNonce();
-  const bytes = patchConfigBlock(new Uint8Array(await readFile(join(dir, f.name))), { nonce });
+  const bytes = patchConfigBlock(new Uint8Array(await readFile(payloadFile(p, 'flat').file)), { nonce });
   return { bytes, nonce: nonceHex(nonce), name: 'payload' };
 }
 

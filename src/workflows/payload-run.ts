@@ -16,7 +16,7 @@ import type { PayloadBuildSpec } from '../payload/spec.js';
 import { checkEthernetFrames } from '../payload/udp-report.js';
 import { runBoard, type RunEnvironment, type RunReport } from './run-board.js';
 import { ORACLES_NOT_RUN } from './verdict.js';
-import { encodePpm } from './run-dir.js';
+import { encodePpm } from '../core/ppm.js';
 import { runNetboot, type NetbootEnvironment, type NetbootReport } from './netboot-run.js';
 import { stageEspDir } from './esp-dir.js';
 import { checkOutputFile } from './output-paths.js';
@@ -269,7 +269,7 @@ export async function runPayload(
         }
       });
     const consoleOk = run.ok;
-    if (screen && request.runDir) await writeFile(join(request.runDir, 'screendump.ppm'), encodePpm(screen));
+    if (screen && request.runDir) await writeFile(join(request.runDir, 'screendump.ppm'), encodePpm({ width: screen.width, height: screen.height, rgb: screen.data }));
     const checks = [
       ...run.checks.filter((c) => c !== ORACLES_NOT_RUN),
       ...oracles.map((o) => ({ name: `${o.driver} oracle (${o.oracle})`, status: o.ok ? ('passed' as const) : ('failed' as const), detail: o.detail })),

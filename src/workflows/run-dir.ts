@@ -55,12 +55,3 @@ export async function writeVerdict(dir: string, report: unknown): Promise<string
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }
-
-/** A binary PPM (P6) of an RGB screen, as QEMU's screendump writes it: any image viewer opens it. */
-export function encodePpm(screen: { width: number; height: number; data: Uint8Array }): Uint8Array {
-  const head = new TextEncoder().encode(`P6\n${screen.width} ${screen.height}\n255\n`);
-  const out = new Uint8Array(head.length + screen.data.length);
-  out.set(head);
-  out.set(screen.data, head.length);
-  return out;
-}

@@ -88,3 +88,13 @@ describe('small helpers', () => {
     expect(parseChardevFilename('stdio')).toBeUndefined();
   });
 });
+
+describe('PPM round trip (core/ppm.ts)', () => {
+  it('encodePpm writes what decodePpm reads back', async () => {
+    const { decodePpm, encodePpm } = await import('../../src/core/ppm.js');
+    const rgb = Uint8Array.from({ length: 3 * 4 * 3 }, (_, i) => (i * 37) & 0xff);
+    const back = decodePpm(encodePpm({ width: 4, height: 3, rgb }));
+    expect([back.width, back.height, back.maxval]).toEqual([4, 3, 255]);
+    expect(back.rgb).toEqual(rgb);
+  });
+});

@@ -10,6 +10,7 @@ import { runBoard } from '../../src/workflows/run-board.js';
 import { runNetboot } from '../../src/workflows/netboot-run.js';
 import { runPayload } from '../../src/workflows/payload-run.js';
 import { verifyBootOnPort } from '../../src/workflows/verify-boot.js';
+import { netbootServe } from '../../src/workflows/netboot-serve.js';
 import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 
 /**
@@ -83,6 +84,22 @@ describe('each profile is looked up once per command', () => {
     expect(await lookupsOf(() => runPayload(registry, { board: 'qemu-riscv64-virt', kernel: payload, netboot: true }, env()))).toEqual(['qemu-riscv64-virt']);
     expect(await lookupsOf(() => runNetboot(registry, { board: 'qemu-riscv64-virt', kernel: payload }, env()))).toEqual(['qemu-riscv64-virt']);
   });
+  it('netboot serve --board (and --clients naming the same board)', async () => {
+    const serve = (extra: Record<string, unknown>) =>
+      lookupsOf(() =>
+        netbootServe({
+          registry,
+          board: 'qemu-riscv64-virt',
+          payload,
+          qemuLink: '0:0',
+          openQemuLink: () => Promise.reject(new Refused('test refuses a QEMU link')),
+          ...extra,
+        }),
+      );
+    expect(await serve({})).toEqual(['qemu-riscv64-virt']);
+    expect(await serve({ clients: '52:54:00:12:34:56=qemu-riscv64-virt' })).toEqual(['qemu-riscv64-virt']);
+  });
+
   it('verify-boot', async () => {
     expect(await lookupsOf(() => verifyBootOnPort(registry, { board: 'qemu-riscv64-virt', port: '/dev/null' }, env().openLink))).toEqual(['qemu-riscv64-virt']);
   });
