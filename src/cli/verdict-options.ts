@@ -1,5 +1,16 @@
+import type { Argv } from 'yargs';
 import { compilePattern } from '../console/bounded-pattern.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
+
+/** Declares the verdict options `run` and `verify-boot` share. */
+export function withVerdictOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('expect', { type: 'string', array: true, describe: "What the payload prints, in order (bounded regex, repeatable): replaces the profile's payload marker (the reference payload's report line)" })
+    .option('fail', { type: 'string', array: true, describe: 'A line (bounded regex, repeatable) that fails the run whenever it appears' })
+    .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
+    .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
+    .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" }) as unknown as Argv<T>;
+}
 
 /** The verdict options `run` and `verify-boot` share, as parsed by yargs. */
 export interface VerdictArgs {

@@ -5,9 +5,9 @@ import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
-import { hasVerdictOptions, verdictOptions } from '../verdict-options.js';
+import { hasVerdictOptions, verdictOptions, withVerdictOptions, type VerdictArgs } from '../verdict-options.js';
 
-interface RunArgs extends GlobalArgs {
+interface RunArgs extends GlobalArgs, VerdictArgs {
   board: string;
   kernel?: string;
   image?: string;
@@ -20,18 +20,13 @@ interface RunArgs extends GlobalArgs {
   gdb?: number;
   log?: string;
   out?: string;
-  until?: string;
-  settle?: number;
-  expect?: string[];
-  fail?: string[];
-  'expect-set'?: string;
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run',
   describe: 'Boot an emulated board (QEMU, from its profile) and verify the boot on its serial console',
   builder: (y) =>
-    (y as Argv<GlobalArgs>)
+    withVerdictOptions(y as Argv<GlobalArgs>)
       .option('board', { alias: 'b', type: 'string', demandOption: true, describe: 'Board id (emulated boards: `boardkit boards list`, QEMU column)' })
       .option('kernel', { alias: 'k', type: 'string', describe: 'Payload/kernel to boot (ELF or flat binary)' })
       .option('image', { type: 'string', describe: 'Disk image to attach as the board\'s boot medium' })
@@ -44,11 +39,6 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       .option('gdb', { type: 'number', describe: 'Open a gdb stub on 127.0.0.1:PORT, paused at the first instruction' })
       .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
       .option('out', { alias: 'o', type: 'string', describe: 'Run directory for the console log, screendump and verdict.json (default: a new one under the cache, runs/)' })
-      .option('expect', { type: 'string', array: true, describe: 'What the payload prints, in order (bounded regex, repeatable): replaces the profile\'s payload marker (the reference payload\'s report line)' })
-      .option('fail', { type: 'string', array: true, describe: 'A line (bounded regex, repeatable) that fails the run whenever it appears' })
-      .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
-      .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
-      .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .conflicts('firmware-only', ['kernel', 'image', 'netboot'])
       .conflicts('netboot', 'image')
       .check((a) => {

@@ -3,9 +3,9 @@ import { examples } from '../help.js';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { commandSignal } from '../interrupt.js';
-import { verdictOptions } from '../verdict-options.js';
+import { verdictOptions, withVerdictOptions, type VerdictArgs } from '../verdict-options.js';
 
-interface VerifyArgs extends GlobalArgs {
+interface VerifyArgs extends GlobalArgs, VerdictArgs {
   board: string;
   port: string;
   baud?: number;
@@ -26,7 +26,7 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify-boot',
   describe: "Verify a board's boot on any serial console (a real board, a pty, a TCP console) against its profile's markers",
   builder: (y) =>
-    (y as Argv<GlobalArgs>)
+    withVerdictOptions(y as Argv<GlobalArgs>)
       .option('board', { alias: 'b', type: 'string', demandOption: true, describe: 'Board id' })
       .option('port', { alias: 'p', type: 'string', demandOption: true, describe: 'Serial device (/dev/serial/by-id/...), serial:NUMBER or tcp:HOST:PORT' })
       .option('baud', { type: 'number', describe: "UART speed (default: the profile's console baud)" })
@@ -36,11 +36,6 @@ export const verifyBootCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('log', { type: 'string', describe: 'Also write the timestamped console log to this file' })
       .option('out', { alias: 'o', type: 'string', describe: 'Run directory for console.log and verdict.json (default: a new one under the cache, runs/)' })
       .option('power-on-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the first byte (power the board on); the first stage timer starts at that byte' })
-      .option('expect', { type: 'string', array: true, describe: 'What the payload prints, in order (bounded regex, repeatable): replaces the profile\'s payload marker (the reference payload\'s report line)' })
-      .option('fail', { type: 'string', array: true, describe: 'A line (bounded regex, repeatable) that fails the run whenever it appears' })
-      .option('expect-set', { type: 'string', describe: 'A built-in expectation set for the payload: boardkit-report, linux, none (firmware stages only)' })
-      .option('until', { type: 'string', describe: 'A final console line (bounded regex) to wait for after the last marker; failure patterns stay armed until it' })
-      .option('settle', { type: 'number', describe: "Keep listening this many ms after the end with failure patterns armed (default: the profile's verify.settleMs)" })
       .example(
         examples([
           ['$0 verify-boot -b rpi4b \\\n    -p /dev/serial/by-id/usb-FTDI_FT232R-if00-port0', 'Start, then power the Pi on'],
