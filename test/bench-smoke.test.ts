@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { markedProcesses } from './helpers/cli-child.js';
 
 /**
  * Every benchmark in test/bench/ runs once at a tiny size (BENCH_SMOKE=1: 1 MB of console text,
@@ -44,21 +46,24 @@ const SKIP: Record<string, string | undefined> = {
 
 function runBench(script: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    // Its own process group, so a hung benchmark and every peer it started can be stopped at once.
+    // A marker every process it starts inherits: a hung benchmark and every peer it started (each
+    // server may sit in a process group of its own) are found and stopped by PID.
+    const mark = randomUUID();
     const child = spawn(process.execPath, ['--expose-gc', join(BENCH, script)], {
-      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BENCH_SMOKE: '1', BENCH_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) },
+      env: { ...process.env, BENCH_SMOKE: '1', BOARDKIT_BENCH_MARK: mark, BENCH_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) },
     });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const timer = setTimeout(() => {
       out += `\n[smoke] ${script} did not finish within ${timeoutMs} ms: stopped`;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
+      for (const pid of markedProcesses(mark, 'BOARDKIT_BENCH_MARK')) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     }, timeoutMs);
     child.on('error', reject);
@@ -78,9 +83,9 @@ describe('benchmarks run (tiny size)', () => {
 
   for (const script of scripts) {
     it.skipIf(SKIP[script] !== undefined)(`${script}${SKIP[script] ? ` (skipped: ${SKIP[script]})` : ''}`, async () => {
-      const { code, out } = await runBench(script, 150_000);
+      const { code, out } = await runBench(script, 170_000);
       expect(code, out).toBe(0);
       expect(out).toMatch(RESULT[script] ?? /$^/);
-    }, 180_000);
+    }, 200_000);
   }
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { markedProcesses } from './helpers/cli-child.js';
@@ -21,6 +21,8 @@ const boardkitEntries = (dir: string) => readdirSync(dir).filter((n) => n.starts
 export function setup(): void {
   before = new Set(boardkitEntries(base));
   privateTmp = mkdtempSync(join(base, 'boardkit-test-run-'));
+  // Traversable like /tmp itself: peers that drop privileges (tftpd-hpa runs as nobody) serve from below it.
+  chmodSync(privateTmp, 0o755);
   process.env.TMPDIR = privateTmp;
   process.env.BOARDKIT_TEST_MARK = mark;
 }

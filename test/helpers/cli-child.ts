@@ -41,9 +41,9 @@ export function startBoardkit(args: string[], o: { tmpDir: string; cacheDir?: st
   };
 }
 
-/** Live processes whose environment holds `BOARDKIT_TEST_MARK=mark`. */
-export function markedProcesses(mark: string): number[] {
-  const needle = `BOARDKIT_TEST_MARK=${mark}`;
+/** Live processes whose environment holds `VARIABLE=mark` (default variable BOARDKIT_TEST_MARK). */
+export function markedProcesses(mark: string, variable = 'BOARDKIT_TEST_MARK'): number[] {
+  const needle = `${variable}=${mark}`;
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

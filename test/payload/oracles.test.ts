@@ -230,7 +230,7 @@ describe('framebufferProven (test helper): a missing screendump is never a verdi
 
   it('throws when there is no screendump or it is not one, instead of answering false', () => {
     expect(() => framebufferProven(undefined, N)).toThrow(/infrastructure error/);
-    expect(() => framebufferProven(new Uint8Array(Buffer.from('QMP error', 'latin1')), N)).toThrow(/not a P6/);
+    expect(() => framebufferProven(new Uint8Array(Buffer.from('QMP error', 'latin1')), N)).toThrow(/not a binary PPM: magic is not P6/);
   });
 
   it('answers true only for this run’s pattern, false for another picture or size', () => {

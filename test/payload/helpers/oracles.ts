@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
-import { comparePattern, parsePpm } from '../../../src/payload/fb-pattern.js';
+import { decodePpm } from '../../../src/core/ppm.js';
+import { comparePattern } from '../../../src/payload/fb-pattern.js';
 import type { QmpClient } from './qmp.js';
 
 /**
@@ -24,7 +25,7 @@ export async function takeScreendump(qmp: QmpClient, file: string): Promise<Uint
  */
 export function framebufferProven(screen: Uint8Array | undefined, nonce: Uint8Array): boolean {
   if (!screen) throw new Error('no screendump to judge (the screendump itself failed): an infrastructure error, not a verdict');
-  const img = parsePpm(screen); // throws on anything but a P6 screendump
+  const img = decodePpm(screen); // throws on anything but a P6 screendump
   if (img.width !== 640 || img.height !== 480) return false;
   return comparePattern(img, nonce).mismatches.length === 0;
 }
