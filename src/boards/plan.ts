@@ -165,3 +165,16 @@ export function planEmulatedBoot(profile: BoardProfile, mode: EmulationMode, ext
     verification: verificationPlan(profile, emulation.markers, extras),
   };
 }
+
+/** What image assembly needs from a profile: the layout it names and how its boot chain loads a payload. */
+export interface ImageFacts {
+  layout: string;
+  arch: BoardProfile['arch'];
+  bootProtocol: BoardProfile['bootProtocol'];
+  /** Where a flat payload is linked and must be loaded (absent for UEFI applications). */
+  loadAddress: number | undefined;
+}
+
+export function imageFacts(profile: BoardProfile): ImageFacts {
+  return { layout: profile.storage.layout, arch: profile.arch, bootProtocol: profile.bootProtocol, loadAddress: profile.memory.loadAddress };
+}

@@ -27,7 +27,7 @@ export class SparseImageWriter {
 
   /** Creates (or truncates) `path` and sizes it to `size` bytes of holes. */
   static async create(path: string, size: number, blockSize = BMAP_DEFAULT_BLOCK_SIZE): Promise<SparseImageWriter> {
-    const fh = await open(path, 'w', 0o644);
+    const fh = await open(path, 'w+', 0o644);
     await fh.truncate(size);
     return new SparseImageWriter(fh, size, blockSize);
   }
@@ -53,7 +53,7 @@ export class SparseImageWriter {
   }
 
   /** Streams `size` bytes of `path` to `offset` in STREAM_CHUNK pieces; fails if the file is shorter. */
-  async writeFile(offset: number, path: string, size: number): Promise<void> {
+  async writeFile(offset: number, path: string, size: number, onChunk?: (chunk: Uint8Array) => void): Promise<void> {
     const src = await open(path, 'r');
     try {
       const buf = new Uint8Array(Math.min(STREAM_CHUNK, Math.max(size, 1)));
@@ -61,6 +61,7 @@ export class SparseImageWriter {
       while (done < size) {
         const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, size - done), done);
         if (bytesRead === 0) throw new Error(`${path} is shorter than the planned ${size} bytes (it changed during the build?)`);
+        onChunk?.(buf.subarray(0, bytesRead));
         await this.writeBytes(offset + done, buf.subarray(0, bytesRead));
         done += bytesRead;
       }

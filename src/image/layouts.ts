@@ -1,0 +1,102 @@
+/**
+ * Image layouts as data: a partition table, partitions with type, size and content, and files whose
+ * sources are named roles (the payload, a generated boot file). Built-in layouts are listed here;
+ * a board profile names one in `storage.layout`.
+ */
+import { UsageError } from '../core/errors.js';
+
+export type FileSource =
+  /** The payload file as given (e.g. a UEFI application). */
+  | { kind: 'payload' }
+  /** The flat payload wrapped as a legacy U-Boot kernel image at the board's load address. */
+  | { kind: 'payload-uimage' }
+  /** A U-Boot script image (`boot.scr`) that loads `file` from the boot partition and `bootm`s it. */
+  | { kind: 'uboot-script'; loads: string };
+
+export interface LayoutFile {
+  /** Path inside the filesystem, `/`-separated. */
+  to: string;
+  from: FileSource;
+}
+
+export type PartitionContent = { kind: 'fat'; fatType?: 12 | 16 | 32 | 'auto'; label?: string; files: LayoutFile[] } | { kind: 'empty' };
+
+export interface LayoutPartition {
+  name: string;
+  /** MBR: a type byte ('0x0c'); GPT: a GUID or an alias (esp, linux, fat32, sifive-spl, sifive-uboot). */
+  type: string;
+  bootable?: boolean;
+  /** Bytes from the disk start; default: the next aligned offset. */
+  offset?: number;
+  /** Bytes, or 'fill' (what is left of `--size`). */
+  size: number | 'fill';
+  content: PartitionContent;
+}
+
+export interface ImageLayout {
+  id: string;
+  description: string;
+  table: 'mbr' | 'gpt';
+  /** Partition start alignment in bytes (1 MiB: what sfdisk and sgdisk default to). */
+  align: number;
+  partitions: LayoutPartition[];
+}
+
+const MiB = 1024 * 1024;
+
+const UBOOT_DISTRO: ImageLayout = {
+  id: 'uboot-distro',
+  description: "U-Boot distro boot from a disk: one FAT partition with boot.scr, which loads the payload (a legacy kernel image) and bootm's it",
+  table: 'mbr',
+  align: MiB,
+  partitions: [
+    {
+      name: 'boot',
+      // 0x0E: FAT16 with LBA addressing (the volume is FAT16: 32 MiB of 512-byte clusters).
+      type: '0x0e',
+      bootable: true,
+      size: 32 * MiB,
+      content: {
+        kind: 'fat',
+        fatType: 16,
+        label: 'BOOT',
+        files: [
+          { to: 'boot.scr', from: { kind: 'uboot-script', loads: 'boardkit.uimg' } },
+          { to: 'boardkit.uimg', from: { kind: 'payload-uimage' } },
+        ],
+      },
+    },
+  ],
+};
+
+const GPT_ESP: ImageLayout = {
+  id: 'gpt-esp',
+  description: 'UEFI: a GPT disk with one EFI System Partition holding the payload at EFI/BOOT/BOOTX64.EFI (the removable-media path, UEFI 2.10 §3.5.1.1)',
+  table: 'gpt',
+  align: MiB,
+  partitions: [
+    {
+      name: 'ESP',
+      type: 'esp',
+      size: 64 * MiB,
+      content: { kind: 'fat', fatType: 32, label: 'ESP', files: [{ to: 'EFI/BOOT/BOOTX64.EFI', from: { kind: 'payload' } }] },
+    },
+  ],
+};
+
+export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP };
+
+/**
+ * Profile layout names that mean a built-in layout: `virtio-raw` (the virt boards' disk) is booted
+ * by U-Boot's distro boot, so its image is the `uboot-distro` layout.
+ */
+const LAYOUT_ALIASES: Readonly<Record<string, string>> = { 'virtio-raw': 'uboot-distro' };
+
+export function findLayout(name: string): ImageLayout {
+  const id = LAYOUT_ALIASES[name] ?? name;
+  const layout = BUILTIN_LAYOUTS[id];
+  if (!layout) {
+    throw new UsageError(`no image layout '${name}'`, { hint: `built-in layouts: ${Object.keys(BUILTIN_LAYOUTS).join(', ')} (rpi-mbr-fat32 and sifive-gpt-spl are not built yet)` });
+  }
+  return layout;
+}
