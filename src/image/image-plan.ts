@@ -77,6 +77,15 @@ export interface PlanRequest {
   /** Total image size in bytes; default: the end of the last partition plus 1 MiB. */
   size?: number;
   sourceDateEpoch: number;
+  /** The boot chain's firmware files, resolved from the artefact cache by the caller. */
+  firmware?: FirmwareFile[];
+}
+
+export interface FirmwareFile {
+  id: string;
+  name: string;
+  path: string;
+  size: number;
 }
 
 const ELF = [0x7f, 0x45, 0x4c, 0x46];
@@ -86,6 +95,35 @@ const starts = (b: Uint8Array, m: number[]) => m.every((x, i) => b[i] === x);
 /** Deterministic ids: a hash of what identifies the image, never the clock or randomness. */
 function seed(...parts: Array<string | number>): Uint8Array {
   return createHash('sha256').update(parts.join('\0')).digest();
+}
+
+const join = (dir: string, name: string) => (dir ? `${dir.replace(/\/+$/, '')}/${name}` : name);
+
+function filesFor(f: LayoutFile, req: PlanRequest): PlannedFile[] {
+  const p = req.payload;
+  switch (f.from.kind) {
+    case 'firmware-files': {
+      const have = new Map((req.firmware ?? []).map((fw) => [fw.id, fw]));
+      const missing = req.facts.firmwareArtifacts.filter((id) => !have.has(id));
+      if (missing.length) throw new ImageLayoutError('artifact-missing', `the boot partition needs firmware artefact(s) ${missing.join(', ')}, which are not in the cache`, '`boardkit firmware fetch` downloads them (or `boardkit firmware import` for user-supplied files)', { missing });
+      return req.facts.firmwareArtifacts.map((id) => {
+        const fw = have.get(id)!;
+        return { path: join(f.to, fw.name), size: fw.size, source: `firmware artefact ${id}`, content: { kind: 'file', path: fw.path, size: fw.size } };
+      });
+    }
+    case 'rpi-config-txt': {
+      if (!req.facts.rpi) throw new ImageLayoutError('layout-board-mismatch', `layout '${req.layout.id}' writes a Raspberry Pi config.txt; board '${req.board}' is not booted by the Pi firmware`, 'pick the layout the board profile names (storage.layout)');
+      const bytes = new TextEncoder().encode(req.facts.rpi.configTxt);
+      return [{ path: f.to, size: bytes.length, source: 'generated config.txt', content: { kind: 'bytes', bytes }, text: req.facts.rpi.configTxt }];
+    }
+    case 'rpi-kernel': {
+      if (!req.facts.rpi) throw new ImageLayoutError('layout-board-mismatch', `layout '${req.layout.id}' needs a Raspberry Pi kernel name; board '${req.board}' has none`, 'pick the layout the board profile names (storage.layout)');
+      if (starts(p.head, ELF) || starts(p.head, PE)) throw new ImageLayoutError('payload-not-loadable', `the Pi firmware loads a flat kernel image; the payload is an ${starts(p.head, ELF) ? 'ELF' : 'PE'} file`, 'pass the flat .bin that `boardkit payload build` writes beside the ELF');
+      return [{ path: join(f.to, req.facts.rpi.kernel), size: p.size, source: 'payload', content: { kind: 'file', path: p.path, size: p.size } }];
+    }
+    default:
+      return [fileFor(f, req)];
+  }
 }
 
 function fileFor(f: LayoutFile, req: PlanRequest): PlannedFile {
@@ -107,6 +145,8 @@ function fileFor(f: LayoutFile, req: PlanRequest): PlannedFile {
       const bytes = distroBootScript(req.facts, f.from.loads, req.sourceDateEpoch);
       return { path: f.to, size: bytes.length, source: 'generated U-Boot script image', content: { kind: 'bytes', bytes }, text: distroBootScriptText(f.from.loads) };
     }
+    default:
+      throw new Error(`unhandled file source ${f.from.kind}`);
   }
 }
 
@@ -165,7 +205,7 @@ export function planImage(req: PlanRequest): ImagePlan {
       files: [],
     };
     if (p.content.kind === 'fat') {
-      part.files = p.content.files.map((f) => fileFor(f, req));
+      part.files = p.content.files.flatMap((f) => filesFor(f, req));
       part.fat = planFat(part, p.content, req);
     }
     partitions.push(part);

@@ -11,7 +11,13 @@ export type FileSource =
   /** The flat payload wrapped as a legacy U-Boot kernel image at the board's load address. */
   | { kind: 'payload-uimage' }
   /** A U-Boot script image (`boot.scr`) that loads `file` from the boot partition and `bootm`s it. */
-  | { kind: 'uboot-script'; loads: string };
+  | { kind: 'uboot-script'; loads: string }
+  /** Every firmware artefact of the boot chain, under its own file name in the directory `to` ('' = root). */
+  | { kind: 'firmware-files' }
+  /** The Raspberry Pi `config.txt` generated from the profile and its driver set. */
+  | { kind: 'rpi-config-txt' }
+  /** The flat payload under the kernel name config.txt gives (`to` is ignored). */
+  | { kind: 'rpi-kernel' };
 
 export interface LayoutFile {
   /** Path inside the filesystem, `/`-separated. */
@@ -84,7 +90,32 @@ const GPT_ESP: ImageLayout = {
   ],
 };
 
-export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP };
+const RPI_MBR_FAT32: ImageLayout = {
+  id: 'rpi-mbr-fat32',
+  description: "Raspberry Pi: an MBR disk with one bootable FAT32 partition (type 0x0C) holding the VideoCore firmware, config.txt and the kernel it names",
+  table: 'mbr',
+  align: MiB,
+  partitions: [
+    {
+      name: 'boot',
+      type: '0x0c',
+      bootable: true,
+      size: 64 * MiB,
+      content: {
+        kind: 'fat',
+        fatType: 32,
+        label: 'BOOT',
+        files: [
+          { to: '', from: { kind: 'firmware-files' } },
+          { to: 'config.txt', from: { kind: 'rpi-config-txt' } },
+          { to: '', from: { kind: 'rpi-kernel' } },
+        ],
+      },
+    },
+  ],
+};
+
+export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP, 'rpi-mbr-fat32': RPI_MBR_FAT32 };
 
 /**
  * Profile layout names that mean a built-in layout: `virtio-raw` (the virt boards' disk) is booted
@@ -96,7 +127,7 @@ export function findLayout(name: string): ImageLayout {
   const id = LAYOUT_ALIASES[name] ?? name;
   const layout = BUILTIN_LAYOUTS[id];
   if (!layout) {
-    throw new UsageError(`no image layout '${name}'`, { hint: `built-in layouts: ${Object.keys(BUILTIN_LAYOUTS).join(', ')} (rpi-mbr-fat32 and sifive-gpt-spl are not built yet)` });
+    throw new UsageError(`no image layout '${name}'`, { hint: `built-in layouts: ${Object.keys(BUILTIN_LAYOUTS).join(', ')} (sifive-gpt-spl is not built yet)` });
   }
   return layout;
 }

@@ -9,7 +9,7 @@ import { imageFacts, resolveBoard, type BoardRef } from '../boards/plan.js';
 import { UsageError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { applyImagePlan } from '../image/apply.js';
-import { describePlan, planImage, type ImagePlan, type PayloadInfo } from '../image/image-plan.js';
+import { describePlan, planImage, type FirmwareFile, type ImagePlan, type PayloadInfo } from '../image/image-plan.js';
 import { findLayout } from '../image/layouts.js';
 import { STREAM_CHUNK } from '../image/sparse-writer.js';
 import { crc32 } from '../protocols/uimage.js';
@@ -58,15 +58,34 @@ export async function readPayloadInfo(path: string): Promise<PayloadInfo> {
   }
 }
 
-export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo): ImagePlan {
-  const profile = resolveBoard(board, req.board);
-  const facts = imageFacts(profile);
-  return planImage({ board: profile.id, facts, layout: findLayout(req.layout ?? facts.layout), payload, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
+export interface ImageBuildEnv {
+  /** An artefact's file name and path in the verified cache; rejects when it is not there. */
+  firmwareFile?: (artifactId: string) => Promise<{ name: string; path: string }>;
 }
 
-export async function buildImage(board: BoardRef, req: ImageBuildRequest, progress: ProgressSink = noProgress): Promise<ImageBuildResult> {
+export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo, firmware: FirmwareFile[] = []): ImagePlan {
+  const profile = resolveBoard(board, req.board);
+  const facts = imageFacts(profile);
+  return planImage({ board: profile.id, facts, layout: findLayout(req.layout ?? facts.layout), payload, firmware, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
+}
+
+/** The firmware files a layout places (only when it has a `firmware-files` source); missing ones are left for the plan to name. */
+async function resolveFirmware(board: BoardRef, req: ImageBuildRequest, env: ImageBuildEnv): Promise<FirmwareFile[]> {
+  const facts = imageFacts(resolveBoard(board, req.board));
+  const layout = findLayout(req.layout ?? facts.layout);
+  const wanted = layout.partitions.some((p) => p.content.kind === 'fat' && p.content.files.some((f) => f.from.kind === 'firmware-files'));
+  if (!wanted || !env.firmwareFile) return [];
+  const out: FirmwareFile[] = [];
+  for (const id of facts.firmwareArtifacts) {
+    const f = await env.firmwareFile(id).catch(() => undefined);
+    if (f) out.push({ id, name: f.name, path: f.path, size: (await stat(f.path)).size });
+  }
+  return out;
+}
+
+export async function buildImage(board: BoardRef, req: ImageBuildRequest, progress: ProgressSink = noProgress, env: ImageBuildEnv = {}): Promise<ImageBuildResult> {
   const payload = await readPayloadInfo(req.payload);
-  const plan = planImageBuild(board, req, payload);
+  const plan = planImageBuild(board, req, payload, await resolveFirmware(board, req, env));
   const described = describePlan(plan);
   if (req.dryRun) return { plan: described };
   progress({ source: 'image.write', type: 'start', message: req.output, total: plan.size });

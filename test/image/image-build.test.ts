@@ -148,3 +148,36 @@ describe('reproducibility', () => {
     expect(hashes[1]).toEqual(hashes[0]);
   });
 });
+
+describe('image build: rpi-mbr-fat32 (rpi3b)', () => {
+  it('a bootable 0x0C partition (sfdisk) holding the firmware chain, the generated config.txt and the kernel it names (mcopy, fsck.fat)', async () => {
+    const { rpiConfigTxt } = await import('../../src/boards/plan.js');
+    const profile = registry.get('rpi3b').profile;
+    const pay = payload('kernel.bin', 40_000);
+    const stand: Record<string, { name: string; path: string }> = {};
+    const firmwareFile = async (id: string) => {
+      stand[id] ??= { name: { 'rpi-bootcode-bin': 'bootcode.bin', 'rpi-start-elf': 'start.elf', 'rpi-fixup-dat': 'fixup.dat' }[id] ?? `${id}.bin`, path: payload(`stand-in-${id}`, 1000 + Object.keys(stand).length * 777) };
+      return stand[id]!;
+    };
+    const img = join(work, 'rpi.img');
+    const r = await buildImage(registry, { board: 'rpi3b', payload: pay, output: img, sourceDateEpoch: 1_700_000_000 }, undefined, { firmwareFile });
+    const p0 = (r.plan as { partitions: Array<{ firstLba: number; sizeLba: number; filesystem: { type: string } }> }).partitions[0]!;
+    const j = JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' })).partitiontable;
+    expect([j.partitions[0].start, j.partitions[0].type, j.partitions[0].bootable]).toEqual([2048, 'c', true]);
+    expect(p0.filesystem.type).toBe('fat32');
+    const at = `${img}@@${p0.firstLba * 512}`;
+    const dest = join(work, 'rpi-out');
+    mkdirSync(dest);
+    execFileSync('mcopy', ['-s', '-n', '-i', at, '::/', dest], { env: MT });
+    expect(readFileSync(join(dest, 'config.txt'), 'utf8')).toBe(rpiConfigTxt(profile));
+    expect(readFileSync(join(dest, 'config.txt'), 'utf8')).toContain('arm_64bit=1');
+    expect(sha(readFileSync(join(dest, 'kernel8.img')))).toBe(sha(readFileSync(pay)));
+    for (const s of Object.values(stand)) expect(sha(readFileSync(join(dest, s.name)))).toBe(sha(readFileSync(s.path)));
+    expect(fsckClean(extract(img, p0.firstLba * 512, p0.sizeLba * 512, join(work, 'rpi.fat')))).toMatch(/: 6 files, /);
+  });
+
+  it('names the missing firmware artefacts and how to get them', async () => {
+    const pay = payload('kernel2.bin', 1000);
+    await expect(buildImage(registry, { board: 'rpi3b', payload: pay, output: join(work, 'no.img'), sourceDateEpoch: 0 })).rejects.toMatchObject({ message: /artifact-missing.*rpi-bootcode-bin/, hint: /firmware fetch/ });
+  });
+});

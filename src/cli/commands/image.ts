@@ -66,7 +66,14 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       ...(argv.size ? { size: parseSize(argv.size) } : {}),
       ...(argv['dry-run'] ? { dryRun: true } : {}),
     };
-    const result = argv['dry-run'] ? await buildImage(registry, req) : await withTask(ctx, `image build ${argv.board}`, (progress) => buildImage(registry, req, progress));
+    const env = {
+      firmwareFile: async (id: string) => {
+        const [{ loadManifests }, { resolveArtifact }] = await Promise.all([import('../../artifacts/manifest-loader.js'), import('../../artifacts/resolve-artifact.js')]);
+        const manifests = loadManifests(ctx.manifestDir);
+        return { name: manifests.get(id).filename, path: await resolveArtifact(id, { cacheDir: ctx.cacheDir, manifests }) };
+      },
+    };
+    const result = argv['dry-run'] ? await buildImage(registry, req, undefined, env) : await withTask(ctx, `image build ${argv.board}`, (progress) => buildImage(registry, req, progress, env));
     if (ctx.json) ctx.output.json(result);
     else {
       const lines = [renderPlan(result.plan)];
