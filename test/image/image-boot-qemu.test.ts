@@ -1,11 +1,14 @@
 /**
- * The `uboot-distro` image boots: QEMU `virt` (riscv64) with OpenSBI and U-Boot, the image as a
- * virtio disk and no kernel given. U-Boot's own distro boot must find boot.scr on the disk, run it,
- * load the payload image and verify its CRC, and the reference payload must then print its report.
- * (The runner's `run --image` is not wired for this board yet; this drives QEMU directly.)
+ * Images boot with no kernel given, the image as the board's disk:
+ * - `uboot-distro` on QEMU `virt` (riscv64 with OpenSBI + U-Boot; aarch64 with U-Boot as the BIOS):
+ *   U-Boot's own distro boot must find boot.scr on the virtio disk, run it, load the payload image and
+ *   verify its CRC;
+ * - `gpt-esp` on q35 + OVMF: the firmware must find EFI/BOOT/BOOTX64.EFI on the ESP by itself;
+ * and the reference payload must then print its report. (The runner's `run --image` is not wired
+ * for these boards yet; this drives QEMU directly with the profiles' documented quirks.)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,49 +20,85 @@ import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { ROOT } from '../helpers/node-env.js';
 
 const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
-const UBOOT = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin';
 const work = mkdtempSync(join(tmpdir(), 'bk-image-boot-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const have = existsSync(OPENSBI) && existsSync(UBOOT);
+interface Case {
+  board: string;
+  needs: string[];
+  qemu: (img: string) => string[];
+  expectLog: RegExp[];
+}
 
-describe.skipIf(!have)('uboot-distro image boots through U-Boot distro boot from a virtio disk', () => {
-  it('qemu-riscv64-virt: U-Boot finds boot.scr, verifies the payload image, and the reference payload reports', async () => {
-    const registry = await loadBoardRegistry({ boardDirs: [join(ROOT, 'boards')], knownArtifacts: await knownArtifactIds(join(ROOT, 'firmware-manifests')) });
-    const pay = await buildBoardPayload(registry, { board: 'qemu-riscv64-virt', drivers: ['uart'], outDir: join(work, 'payload') }, { spawner: new NodeSpawner() });
-    const img = join(work, 'boot.img');
-    await buildImage(registry, { board: 'qemu-riscv64-virt', payload: pay.bin!.path, output: img, sourceDateEpoch: 1_700_000_000 });
+const disk = (img: string, bus: string) => ['-drive', `file=${img},format=raw,if=none,id=d0,readonly=on`, '-device', `${bus},drive=d0`];
+const UBOOT_LOG = [/Scanning virtio 0:1\.\.\./, /Found U-Boot script \/boot\.scr/, /boardkit: distro boot script/, /Image Name:\s+boardkit payload/, /Verifying Checksum \.\.\. OK/];
+const CASES: Case[] = [
+  {
+    board: 'qemu-riscv64-virt',
+    needs: [OPENSBI, '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin'],
+    qemu: (img) => ['qemu-system-riscv64', '-M', 'virt', '-m', '512M', '-bios', OPENSBI, '-kernel', '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin', ...disk(img, 'virtio-blk-device')],
+    expectLog: UBOOT_LOG,
+  },
+  {
+    board: 'qemu-aarch64-virt',
+    needs: ['/usr/lib/u-boot/qemu_arm64/u-boot.bin'],
+    // acpi=off: the profile's quirk (QEMU 7.2 omits the PL061 from the DT otherwise).
+    qemu: (img) => ['qemu-system-aarch64', '-M', 'virt,acpi=off', '-cpu', 'cortex-a57', '-m', '1G', '-bios', '/usr/lib/u-boot/qemu_arm64/u-boot.bin', ...disk(img, 'virtio-blk-device')],
+    expectLog: UBOOT_LOG,
+  },
+  {
+    board: 'x86-kiosk',
+    needs: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
+    qemu: (img) => {
+      // OVMF writes its variable store: a private copy (the profile's writable-vars-copy quirk).
+      const vars = join(work, 'OVMF_VARS.fd');
+      copyFileSync('/usr/share/OVMF/OVMF_VARS_4M.fd', vars);
+      return ['qemu-system-x86_64', '-M', 'q35', '-m', '512M', '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd', '-drive', `if=pflash,format=raw,file=${vars}`, ...disk(img, 'virtio-blk-pci')];
+    },
+    expectLog: [],
+  },
+];
 
-    const qemu = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', '512M', '-nodefaults', '-nographic', '-serial', 'stdio', '-monitor', 'none', '-bios', OPENSBI, '-kernel', UBOOT, '-drive', `file=${img},format=raw,if=none,id=d0,readonly=on`, '-device', 'virtio-blk-device,drive=d0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<void>((r) => qemu.on('exit', () => r()));
-    let log = '';
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no payload report within 150 s; console:\n${log.slice(-3000)}`)), 150_000);
-        const onData = (b: Buffer) => {
-          log += b.toString('latin1');
-          if (/BOARDKIT result=/.test(log)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        qemu.stdout.on('data', onData);
-        qemu.stderr.on('data', onData);
-        qemu.on('exit', () => {
+async function bootAndRead(argv: string[]): Promise<string> {
+  const [bin, ...args] = argv;
+  const qemu = spawn(bin!, ['-nodefaults', '-nographic', '-serial', 'stdio', '-monitor', 'none', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => qemu.on('exit', () => r()));
+  let log = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no payload report within 200 s; console:\n${log.slice(-3000)}`)), 200_000);
+      const onData = (b: Buffer) => {
+        log += b.toString('latin1');
+        if (/BOARDKIT result=/.test(log)) {
           clearTimeout(timer);
-          reject(new Error(`QEMU exited early; console:\n${log.slice(-3000)}`));
-        });
+          resolve();
+        }
+      };
+      qemu.stdout.on('data', onData);
+      qemu.stderr.on('data', onData);
+      qemu.on('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`QEMU exited early; console:\n${log.slice(-3000)}`));
       });
-    } finally {
-      qemu.kill('SIGTERM');
-      await exited;
-    }
-    expect(log).toMatch(/Scanning virtio 0:1\.\.\./);
-    expect(log).toContain('Found U-Boot script /boot.scr');
-    expect(log).toContain('boardkit: distro boot script');
-    expect(log).toMatch(/Image Name:\s+boardkit payload/);
-    expect(log).toMatch(/Verifying Checksum \.\.\. OK/);
-    expect(log).toMatch(/BOARDKIT stage=payload board=qemu-riscv64-virt/);
-    expect(log).toMatch(/BOARDKIT driver=uart status=ok/);
-  }, 300_000);
+    });
+  } finally {
+    qemu.kill('SIGTERM');
+    await exited;
+  }
+  return log;
+}
+
+describe('images boot from their disk with no kernel given', () => {
+  for (const c of CASES) {
+    it.skipIf(!c.needs.every((f) => existsSync(f)))(`${c.board}: the firmware finds the boot files on the image and the reference payload reports`, async () => {
+      const registry = await loadBoardRegistry({ boardDirs: [join(ROOT, 'boards')], knownArtifacts: await knownArtifactIds(join(ROOT, 'firmware-manifests')) });
+      const pay = await buildBoardPayload(registry, { board: c.board, drivers: ['uart'], outDir: join(work, `payload-${c.board}`) }, { spawner: new NodeSpawner() });
+      const img = join(work, `${c.board}.img`);
+      await buildImage(registry, { board: c.board, payload: (pay.efi ?? pay.bin)!.path, output: img, sourceDateEpoch: 1_700_000_000 });
+      const log = await bootAndRead(c.qemu(img));
+      for (const re of c.expectLog) expect(log).toMatch(re);
+      expect(log).toMatch(new RegExp(`BOARDKIT stage=payload board=${c.board}`));
+      expect(log).toMatch(/BOARDKIT driver=uart status=ok/);
+    }, 400_000);
+  }
 });
