@@ -175,6 +175,8 @@ export interface ImageFacts {
   loadAddress: number | undefined;
   /** Artefact ids of the boot chain's firmware stages (files a firmware-booted board reads from its boot partition). */
   firmwareArtifacts: string[];
+  /** Artefact ids of each boot-chain stage kind (`spl`, `sbi`, …): raw blobs a layout places outside any filesystem. */
+  stageArtifacts: Record<string, string[]>;
   /** Raspberry Pi firmware boot: the kernel file config.txt names and the config.txt text. */
   rpi?: { kernel: string; configTxt: string };
 }
@@ -186,6 +188,7 @@ export function imageFacts(profile: BoardProfile): ImageFacts {
     bootProtocol: profile.bootProtocol,
     loadAddress: profile.memory.loadAddress,
     firmwareArtifacts: profile.bootChain.filter((s) => s.kind === 'firmware').flatMap((s) => s.artifacts ?? []),
+    stageArtifacts: profile.bootChain.reduce<Record<string, string[]>>((m, s) => ({ ...m, [s.kind]: [...(m[s.kind] ?? []), ...(s.artifacts ?? [])] }), {}),
     ...(profile.bootProtocol === 'rpi-firmware' ? { rpi: { kernel: rpiKernelName(profile), configTxt: rpiConfigTxt(profile) } } : {}),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { noProgress, type ProgressSink } from '../core/progress.js';
-import { encodeGpt } from '../protocols/gpt/index.js';
+import { encodeGpt, GPT_ATTR_LEGACY_BIOS_BOOTABLE } from '../protocols/gpt/index.js';
 import { encodeMbr } from '../protocols/mbr/index.js';
 import type { ImagePlan } from './image-plan.js';
 import { SparseImageWriter } from './sparse-writer.js';
@@ -30,7 +30,8 @@ export function tableBytes(plan: ImagePlan): Array<{ offset: number; bytes: Uint
     diskGuid: plan.diskId,
     sectorSize: plan.sectorSize,
     totalSectors: total,
-    partitions: plan.partitions.map((p) => ({ typeGuid: p.type, uniqueGuid: p.uniqueGuid!, firstLba: p.firstLba, lastLba: p.firstLba + p.sizeLba - 1, name: p.name })),
+    // Bootable on GPT: attribute bit 2, Legacy BIOS Bootable (UEFI 2.10 Table 5-7), which U-Boot's `part list -bootable` reads.
+    partitions: plan.partitions.map((p) => ({ typeGuid: p.type, uniqueGuid: p.uniqueGuid!, firstLba: p.firstLba, lastLba: p.firstLba + p.sizeLba - 1, name: p.name, ...(p.bootable ? { attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE } : {}) })),
   });
   return [
     { offset: 0, bytes: gpt.primary, what: 'protective MBR, primary GPT header and entries' },
@@ -46,6 +47,11 @@ export async function applyImagePlan(plan: ImagePlan, out: string, progress: Pro
     const totalBytes = plan.partitions.reduce((n, p) => n + p.files.reduce((m, f) => m + f.size, 0), 0);
     let done = 0;
     for (const p of plan.partitions) {
+      if (p.raw) {
+        const h = createHash('sha256');
+        await w.writeFile(p.offset, p.raw.path, p.raw.size, (c) => h.update(c));
+        fileSha256[`${p.index}:raw`] = h.digest('hex');
+      }
       if (!p.fat) continue;
       for (const m of p.fat.metadata) await w.writeBytes(p.offset + m.offset, m.bytes);
       for (const ext of p.fat.files) {

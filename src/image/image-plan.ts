@@ -55,6 +55,8 @@ export interface PlannedPartition {
   uniqueGuid?: string;
   files: PlannedFile[];
   fat?: FatVolumePlan<PlannedFile>;
+  /** A raw artefact written at the partition start. */
+  raw?: { artifact: string; path: string; size: number };
 }
 
 export interface ImagePlan {
@@ -204,6 +206,14 @@ export function planImage(req: PlanRequest): ImagePlan {
       ...(layout.table === 'gpt' ? { uniqueGuid: guidFromSeed(seed('partition', req.board, layout.id, p.name, req.sourceDateEpoch)) } : {}),
       files: [],
     };
+    if (p.content.kind === 'raw') {
+      const ids = req.facts.stageArtifacts[p.content.stage] ?? [];
+      if (ids.length !== 1) throw new ImageLayoutError('raw-source-unknown', `partition '${p.name}' takes the artefact of boot stage '${p.content.stage}'; board '${req.board}' has ${ids.length || 'none'}`, 'pick the layout the board profile names (storage.layout)');
+      const fw = (req.firmware ?? []).find((f) => f.id === ids[0]);
+      if (!fw) throw new ImageLayoutError('artifact-missing', `partition '${p.name}' needs artefact ${ids[0]}, which is not in the cache`, '`boardkit firmware import` adds a user-supplied artefact (HiFive SPL/ITB are built by the user)', { missing: ids });
+      if (fw.size > psize) throw new ImageLayoutError('raw-does-not-fit', `artefact ${fw.id} (${formatBytes(fw.size)}) is larger than partition '${p.name}' (${formatBytes(psize)}) by ${formatBytes(fw.size - psize)}`, 'use a layout with a bigger partition');
+      part.raw = { artifact: fw.id, path: fw.path, size: fw.size };
+    }
     if (p.content.kind === 'fat') {
       part.files = p.content.files.flatMap((f) => filesFor(f, req));
       part.fat = planFat(part, p.content, req);
@@ -249,6 +259,7 @@ export function describePlan(plan: ImagePlan): Record<string, unknown> {
       firstLba: p.firstLba,
       sizeLba: p.sizeLba,
       ...(p.uniqueGuid ? { uniqueGuid: p.uniqueGuid } : {}),
+      ...(p.raw ? { raw: { artifact: p.raw.artifact, size: p.raw.size } } : {}),
       ...(p.fat ? { filesystem: { type: `fat${p.fat.geometry.type}`, label: p.fat.label ?? null, volumeId: `0x${p.fat.volumeId.toString(16).padStart(8, '0')}`, clusterBytes: p.fat.clusterBytes, clusters: p.fat.geometry.clusterCount, freeClusters: p.fat.freeClusters } } : {}),
       files: p.files.map((f) => ({ path: f.path, size: f.size, source: f.source, ...(f.text !== undefined ? { text: f.text } : {}) })),
     })),

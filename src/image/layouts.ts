@@ -25,7 +25,11 @@ export interface LayoutFile {
   from: FileSource;
 }
 
-export type PartitionContent = { kind: 'fat'; fatType?: 12 | 16 | 32 | 'auto'; label?: string; files: LayoutFile[] } | { kind: 'empty' };
+export type PartitionContent =
+  | { kind: 'fat'; fatType?: 12 | 16 | 32 | 'auto'; label?: string; files: LayoutFile[] }
+  /** The artefact of the boot-chain stage of this kind (e.g. `spl`), written raw at the partition start. */
+  | { kind: 'raw'; stage: string }
+  | { kind: 'empty' };
 
 export interface LayoutPartition {
   name: string;
@@ -115,7 +119,39 @@ const RPI_MBR_FAT32: ImageLayout = {
   ],
 };
 
-export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP, 'rpi-mbr-fat32': RPI_MBR_FAT32 };
+/**
+ * SiFive FU540/FU740: the mask ROM (MSEL 11) reads the partition with the SPL type GUID, the SPL the
+ * one with the U-Boot type GUID; U-Boot doc/board/sifive/unmatched.rst places them at LBA 34 and
+ * 2082 (`sgdisk -n 1:34:2081 -t 1:5B193300-… -n 2:2082:10273 -t 2:2E54B353-…`). Distro boot then
+ * reads boot.scr from the partition marked legacy-BIOS-bootable.
+ */
+const SIFIVE_GPT_SPL: ImageLayout = {
+  id: 'sifive-gpt-spl',
+  description: 'SiFive HiFive: GPT with U-Boot SPL at LBA 34 and the U-Boot ITB at LBA 2082 (their type GUIDs), then a bootable FAT partition for distro boot',
+  table: 'gpt',
+  align: MiB,
+  partitions: [
+    { name: 'spl', type: 'sifive-spl', offset: 34 * 512, size: 2048 * 512, content: { kind: 'raw', stage: 'spl' } },
+    { name: 'uboot', type: 'sifive-uboot', offset: 2082 * 512, size: 8192 * 512, content: { kind: 'raw', stage: 'sbi' } },
+    {
+      name: 'boot',
+      type: 'fat32',
+      bootable: true,
+      size: 32 * MiB,
+      content: {
+        kind: 'fat',
+        fatType: 16,
+        label: 'BOOT',
+        files: [
+          { to: 'boot.scr', from: { kind: 'uboot-script', loads: 'boardkit.uimg' } },
+          { to: 'boardkit.uimg', from: { kind: 'payload-uimage' } },
+        ],
+      },
+    },
+  ],
+};
+
+export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP, 'rpi-mbr-fat32': RPI_MBR_FAT32, 'sifive-gpt-spl': SIFIVE_GPT_SPL };
 
 /**
  * Profile layout names that mean a built-in layout: `virtio-raw` (the virt boards' disk) is booted
@@ -127,7 +163,7 @@ export function findLayout(name: string): ImageLayout {
   const id = LAYOUT_ALIASES[name] ?? name;
   const layout = BUILTIN_LAYOUTS[id];
   if (!layout) {
-    throw new UsageError(`no image layout '${name}'`, { hint: `built-in layouts: ${Object.keys(BUILTIN_LAYOUTS).join(', ')} (sifive-gpt-spl is not built yet)` });
+    throw new UsageError(`no image layout '${name}'`, { hint: `built-in layouts: ${Object.keys(BUILTIN_LAYOUTS).join(', ')}` });
   }
   return layout;
 }

@@ -69,14 +69,18 @@ export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload:
   return planImage({ board: profile.id, facts, layout: findLayout(req.layout ?? facts.layout), payload, firmware, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
 }
 
-/** The firmware files a layout places (only when it has a `firmware-files` source); missing ones are left for the plan to name. */
+/** The artefact files a layout places (firmware files in a FAT, raw blobs); missing ones are left for the plan to name. */
 async function resolveFirmware(board: BoardRef, req: ImageBuildRequest, env: ImageBuildEnv): Promise<FirmwareFile[]> {
   const facts = imageFacts(resolveBoard(board, req.board));
   const layout = findLayout(req.layout ?? facts.layout);
-  const wanted = layout.partitions.some((p) => p.content.kind === 'fat' && p.content.files.some((f) => f.from.kind === 'firmware-files'));
-  if (!wanted || !env.firmwareFile) return [];
+  const ids = new Set<string>();
+  for (const p of layout.partitions) {
+    if (p.content.kind === 'raw') for (const id of facts.stageArtifacts[p.content.stage] ?? []) ids.add(id);
+    if (p.content.kind === 'fat' && p.content.files.some((f) => f.from.kind === 'firmware-files')) for (const id of facts.firmwareArtifacts) ids.add(id);
+  }
+  if (!env.firmwareFile) return [];
   const out: FirmwareFile[] = [];
-  for (const id of facts.firmwareArtifacts) {
+  for (const id of ids) {
     const f = await env.firmwareFile(id).catch(() => undefined);
     if (f) out.push({ id, name: f.name, path: f.path, size: (await stat(f.path)).size });
   }
@@ -101,6 +105,7 @@ export async function buildImage(board: BoardRef, req: ImageBuildRequest, progre
     partitions: (described.partitions as Array<Record<string, unknown> & { index: number; files: Array<{ path: string }> }>).map((p) => ({
       ...p,
       files: p.files.map((f) => ({ ...f, sha256: applied.fileSha256[`${p.index}:${f.path}`] })),
+      ...(applied.fileSha256[`${p.index}:raw`] ? { rawSha256: applied.fileSha256[`${p.index}:raw`] } : {}),
     })),
   };
   await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
