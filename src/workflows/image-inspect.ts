@@ -3,7 +3,7 @@
  * table (GPT when LBA 1 says "EFI PART", else MBR), each partition, the FAT tree of FAT partitions,
  * and the text of generated boot files (U-Boot script images).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { BoardkitError } from '../core/errors.js';
 import { FatReader, type FatEntry } from '../protocols/fat/index.js';
 import { decodeGptEntries, decodeGptHeader } from '../protocols/gpt/index.js';
@@ -99,4 +99,36 @@ function inspectFat(p: InspectedPartition, src: { read(o: number, n: number): Ui
       // not a script image
     }
   }
+}
+
+/**
+ * `image extract`: copies one file out of the image's FAT partitions (the first partition that has
+ * it, or `partition` when given) to `dest`, cluster by cluster. Returns its size.
+ */
+export function extractFromImage(path: string, file: string, dest: string, partition?: number): { partition: number; size: number } {
+  const img = inspectImage(path);
+  const fd = openSync(path, 'r');
+  try {
+    const read = (offset: number, length: number) => {
+      const b = new Uint8Array(length);
+      readSync(fd, b, 0, length, offset);
+      return b;
+    };
+    for (const p of img.partitions) {
+      if (!p.filesystem || (partition !== undefined && p.index !== partition)) continue;
+      const reader = new FatReader({ read }, p.firstLba * SECTOR);
+      const e = reader.stat(file);
+      if (!e || e.isDirectory) continue;
+      const out = openSync(dest, 'w');
+      try {
+        for (const chunk of reader.readChunks(e)) writeSync(out, chunk);
+      } finally {
+        closeSync(out);
+      }
+      return { partition: p.index, size: e.size };
+    }
+  } finally {
+    closeSync(fd);
+  }
+  throw new BoardkitError('E_IMAGE_NO_FILE', 'usage', `${path}: no file '${file}' in ${partition === undefined ? 'any FAT partition' : `partition ${partition}`}`, { hint: '`boardkit image inspect` lists the files' });
 }

@@ -103,10 +103,30 @@ const inspect: CommandModule<GlobalArgs, GlobalArgs & { image: string }> = {
   },
 };
 
+const extract: CommandModule<GlobalArgs, GlobalArgs & { image: string; path: string; output?: string; partition?: number }> = {
+  command: 'extract <image> <path>',
+  describe: "Copy one file out of an image's FAT partition (read with boardkit's own FAT reader)",
+  builder: (y) =>
+    (y as Argv<GlobalArgs>)
+      .positional('image', { type: 'string', demandOption: true, describe: 'Disk image file' })
+      .positional('path', { type: 'string', demandOption: true, describe: 'File inside the partition, e.g. /boot.scr' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Where to write it (default: its base name)' })
+      .option('partition', { type: 'number', describe: 'Partition number (default: the first FAT partition that has the file)' })
+      .example('$0 image extract out/rpi3b.img /config.txt -o -', 'Print config.txt'),
+  handler: async (argv) => {
+    const ctx = makeContext(argv);
+    const { extractFromImage } = await import('../../workflows/image-inspect.js');
+    const dest = argv.output ?? argv.path.split('/').filter(Boolean).pop()!;
+    const r = extractFromImage(argv.image, argv.path, dest === '-' ? '/dev/stdout' : dest, argv.partition);
+    if (ctx.json) ctx.output.json({ ...r, path: argv.path, output: dest });
+    else if (dest !== '-') ctx.output.out(`${argv.path} (partition ${r.partition}, ${r.size} bytes) → ${dest}`);
+  },
+};
+
 export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'image',
-  describe: 'Disk images: build one for a board (partition table, FAT, boot files, bmap, manifest) or inspect one',
+  describe: 'Disk images: build one for a board (partition table, FAT, boot files, bmap, manifest), inspect one, extract a file',
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  builder: (y) => y.command([build, inspect] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name an image subcommand: build, inspect'),
+  builder: (y) => y.command([build, inspect, extract] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name an image subcommand: build, inspect, extract'),
   handler: () => {},
 };
