@@ -7,8 +7,8 @@
  * and the reference payload must then print its report. (The runner's `run --image` is not wired
  * for these boards yet; this drives QEMU directly with the profiles' documented quirks.)
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { NodeSpawner } from '../../src/transports/node/node-spawner.js';
 import { loadBoardRegistry } from '../../src/workflows/boards.js';
 import { knownArtifactIds } from '../../src/workflows/firmware-ids.js';
 import { buildImage } from '../../src/workflows/image-build.js';
+import { inspectImage } from '../../src/workflows/image-inspect.js';
+import { FatReader } from '../../src/protocols/fat/index.js';
 import { buildBoardPayload } from '../../src/workflows/payload-build.js';
 import { ROOT } from '../helpers/node-env.js';
 
@@ -59,9 +61,9 @@ const CASES: Case[] = [
   },
 ];
 
-async function bootAndRead(argv: string[]): Promise<string> {
+async function bootAndRead(argv: string[], serial: string[] = ['-serial', 'stdio']): Promise<string> {
   const [bin, ...args] = argv;
-  const qemu = spawn(bin!, ['-nodefaults', '-nographic', '-serial', 'stdio', '-monitor', 'none', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const qemu = spawn(bin!, ['-nodefaults', '-nographic', ...args, ...serial, '-monitor', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => qemu.on('exit', () => r()));
   let log = '';
   try {
@@ -87,6 +89,44 @@ async function bootAndRead(argv: string[]): Promise<string> {
   }
   return log;
 }
+
+/**
+ * raspi3b: QEMU does not run the VideoCore firmware, so the kernel is taken from the image's own
+ * config.txt as the firmware would (read with our FAT reader), and the image is the SD card through
+ * a qcow2 overlay of the next power of two (QEMU 7.2 refuses other SD sizes; the image is never resized).
+ */
+describe.skipIf(!existsSync('/usr/bin/qemu-img'))('the rpi-mbr-fat32 image on raspi3b', () => {
+  it('the kernel config.txt names, from the image, boots with the image as the SD card and reports', async () => {
+    const registry = await loadBoardRegistry({ boardDirs: [join(ROOT, 'boards')], knownArtifacts: await knownArtifactIds(join(ROOT, 'firmware-manifests')) });
+    const pay = await buildBoardPayload(registry, { board: 'rpi3b', drivers: ['uart'], outDir: join(work, 'payload-rpi3b') }, { spawner: new NodeSpawner() });
+    const standIn = join(work, 'stand-in-firmware.bin');
+    writeFileSync(standIn, 'not the VideoCore firmware: QEMU never runs it');
+    const img = join(work, 'rpi3b.img');
+    await buildImage(registry, { board: 'rpi3b', payload: pay.bin!.path, output: img, sourceDateEpoch: 1_700_000_000 }, undefined, { firmwareFile: async (id) => ({ name: `${id}.bin`, path: standIn }) });
+
+    const seen = inspectImage(img);
+    const boot = seen.partitions[0]!;
+    const fd = openSync(img, 'r');
+    const kernel = join(work, 'kernel-from-image');
+    try {
+      const reader = new FatReader({ read: (o, n) => { const b = new Uint8Array(n); readSync(fd, b, 0, n, o); return b; } }, boot.firstLba * 512);
+      const config = new TextDecoder().decode(reader.readFile(reader.stat('/config.txt')!));
+      const name = /^kernel=(.+)$/m.exec(config)![1]!;
+      writeFileSync(kernel, reader.readFile(reader.stat(`/${name}`)!));
+    } finally {
+      closeSync(fd);
+    }
+    const overlay = join(work, 'sd.qcow2');
+    let pow2 = 1 << 20;
+    while (pow2 < seen.size) pow2 *= 2;
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', img, '-F', 'raw', overlay, String(pow2)]);
+    // The mini UART is serial index 1 on raspi3b (the profile's serial mapping).
+    const log = await bootAndRead(['qemu-system-aarch64', '-M', 'raspi3b', '-kernel', kernel, '-drive', `if=sd,format=qcow2,file=${overlay}`, '-serial', 'null'], ['-serial', 'stdio']);
+    expect(log).toMatch(/BOARDKIT stage=payload board=rpi3b/);
+    expect(log).toMatch(/BOARDKIT driver=uart status=ok/);
+    expect(statSync(img).size).toBe(seen.size); // the user's image was not resized
+  }, 400_000);
+});
 
 describe('images boot from their disk with no kernel given', () => {
   for (const c of CASES) {
