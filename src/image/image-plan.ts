@@ -187,7 +187,10 @@ export function planImage(req: PlanRequest): ImagePlan {
     const offset = p.offset ?? alignUp(cursor, layout.align);
     if (offset % SECTOR !== 0) throw new ImageLayoutError('partition-misaligned', `partition '${p.name}' starts at byte ${offset}, not on a sector`, 'give offsets in sectors or MiB');
     if (offset < cursor) throw new ImageLayoutError('partitions-overlap', `partition '${p.name}' at byte ${offset} overlaps what ends at ${cursor}`, 'move it after the previous partition');
-    const psize = p.size === 'fill' ? size - tail - offset : p.size;
+    if (p.size === 'fill' && i !== layout.partitions.length - 1) throw new ImageLayoutError('fill-not-last', `partition '${p.name}' fills the disk but is not the last one`, "give it a size; only the last partition may be 'fill'");
+    const grows = (p.size === 'fill' || (p.grow && req.size !== undefined)) && i === layout.partitions.length - 1;
+    const psize = grows ? Math.floor((size - tail - offset) / layout.align) * layout.align || size - tail - offset : (p.size as number);
+    if (p.grow && grows && psize < (p.size as number)) throw new ImageLayoutError('image-too-small', `partition '${p.name}' needs at least ${formatBytes(p.size as number)}`, `use --size ${Math.ceil((offset + (p.size as number) + tail) / 1048576) + 1}M or more`);
     if (psize <= 0 || offset + psize > size - tail) {
       throw new ImageLayoutError('image-too-small', `partition '${p.name}' (${formatBytes(Math.max(psize, 0))} at ${formatBytes(offset)}) does not fit an image of ${formatBytes(size)}`, `use --size ${Math.ceil((offset + Math.max(psize, SECTOR) + tail) / 1048576)}M or more`);
     }

@@ -40,6 +40,8 @@ export interface LayoutPartition {
   offset?: number;
   /** Bytes, or 'fill' (what is left of `--size`). */
   size: number | 'fill';
+  /** The last partition only: `size` is its minimum, and it grows to the end when `--size` is larger. */
+  grow?: boolean;
   content: PartitionContent;
 }
 
@@ -66,6 +68,7 @@ const UBOOT_DISTRO: ImageLayout = {
       type: '0x0e',
       bootable: true,
       size: 32 * MiB,
+      grow: true,
       content: {
         kind: 'fat',
         fatType: 16,
@@ -89,6 +92,7 @@ const GPT_ESP: ImageLayout = {
       name: 'ESP',
       type: 'esp',
       size: 64 * MiB,
+      grow: true,
       content: { kind: 'fat', fatType: 32, label: 'ESP', files: [{ to: 'EFI/BOOT/BOOTX64.EFI', from: { kind: 'payload' } }] },
     },
   ],
@@ -105,6 +109,7 @@ const RPI_MBR_FAT32: ImageLayout = {
       type: '0x0c',
       bootable: true,
       size: 64 * MiB,
+      grow: true,
       content: {
         kind: 'fat',
         fatType: 32,

@@ -36,20 +36,25 @@ export class SparseImageWriter {
     for (let b = Math.floor(offset / this.blockSize); b * this.blockSize < offset + length; b++) this.blocks.add(b);
   }
 
-  /** Writes `bytes` at `offset`, skipping block-aligned all-zero stretches (they stay holes). */
+  /** Writes `bytes` at `offset`, skipping block-aligned all-zero stretches (they stay holes); non-zero blocks go out in one write per run. */
   async writeBytes(offset: number, bytes: Uint8Array): Promise<void> {
     if (offset < 0 || offset + bytes.length > this.size) throw new RangeError(`write of ${bytes.length} bytes at ${offset} passes the image end ${this.size}`);
+    let runStart = -1;
+    const flush = async (end: number) => {
+      if (runStart < 0) return;
+      await this.fh.write(bytes, runStart, end - runStart, offset + runStart);
+      this.mark(offset + runStart, end - runStart);
+      runStart = -1;
+    };
     let at = 0;
     while (at < bytes.length) {
       const blockEnd = (Math.floor((offset + at) / this.blockSize) + 1) * this.blockSize - offset;
       const end = Math.min(bytes.length, blockEnd);
-      const piece = bytes.subarray(at, end);
-      if (!isZero(piece)) {
-        await this.fh.write(piece, 0, piece.length, offset + at);
-        this.mark(offset + at, piece.length);
-      }
+      if (isZero(bytes.subarray(at, end))) await flush(at);
+      else if (runStart < 0) runStart = at;
       at = end;
     }
+    await flush(bytes.length);
   }
 
   /** Streams `size` bytes of `path` to `offset` in STREAM_CHUNK pieces; fails if the file is shorter. */

@@ -123,6 +123,17 @@ describe('image build: gpt-esp (x86-kiosk)', () => {
     expect(fsckClean(extract(img, p0.firstLba * 512, p0.sizeLba * 512, join(work, 'esp.fat')))).toMatch(/: 4 files, /) // root, EFI, BOOT, BOOTX64.EFI;
   });
 
+  it('--size grows the last partition to the end (GPT backup still at the real end), fsck.fat and sgdisk agree', async () => {
+    const pay = payload('app2.efi', 5000, [0x4d, 0x5a]);
+    const img = join(work, 'x86-big.img');
+    const r = await buildImage(registry, { board: 'x86-kiosk', payload: pay, output: img, size: 256 << 20, sourceDateEpoch: 0 });
+    const p0 = (r.plan as { partitions: Array<{ firstLba: number; sizeLba: number }> }).partitions[0]!;
+    expect(p0.sizeLba * 512).toBe(254 << 20);
+    expect(execFileSync('sgdisk', ['-v', img], { encoding: 'utf8' })).toContain('No problems found');
+    expect(JSON.parse(execFileSync('sfdisk', ['--json', img], { encoding: 'utf8' })).partitiontable.partitions[0].size).toBe(p0.sizeLba);
+    expect(fsckClean(extract(img, p0.firstLba * 512, p0.sizeLba * 512, join(work, 'esp-big.fat')))).toMatch(/: 4 files, /);
+  });
+
   it('refuses a payload that is not a PE/COFF application', async () => {
     const bin = payload('notpe.bin', 1000);
     await expect(buildImage(registry, { board: 'x86-kiosk', payload: bin, output: join(work, 'no.img'), sourceDateEpoch: 0 })).rejects.toMatchObject({ message: /payload-not-loadable/ });
