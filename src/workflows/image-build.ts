@@ -3,14 +3,16 @@
  * Plans first (pure), then writes the image sparsely in place; `dryRun` stops after the plan.
  */
 import { createHash } from 'node:crypto';
-import { open, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { imageFacts, resolveBoard, type BoardRef } from '../boards/plan.js';
+import type { BoardProfile } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { applyImagePlan } from '../image/apply.js';
 import { describePlan, planImage, type FirmwareFile, type ImagePlan, type PayloadInfo } from '../image/image-plan.js';
-import { findLayout } from '../image/layouts.js';
+import { parseLayoutFile } from '../image/layout-file.js';
+import { findLayout, type ImageLayout } from '../image/layouts.js';
 import { STREAM_CHUNK } from '../image/sparse-writer.js';
 import { crc32 } from '../protocols/uimage.js';
 
@@ -63,16 +65,24 @@ export interface ImageBuildEnv {
   firmwareFile?: (artifactId: string) => Promise<{ name: string; path: string }>;
 }
 
-export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo, firmware: FirmwareFile[] = []): ImagePlan {
+/** A built-in layout by name, or a user's layout file (`*.yaml`/`*.yml`), validated. */
+export async function loadLayout(name: string): Promise<ImageLayout> {
+  if (!/\.ya?ml$/i.test(name)) return findLayout(name);
+  const text = await readFile(name, 'utf8').catch((e: unknown) => {
+    throw new UsageError(`layout file '${name}' cannot be read`, { cause: e, hint: 'give a built-in layout name or the path of a layout YAML file' });
+  });
+  return parseLayoutFile(name, text);
+}
+
+export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo, firmware: FirmwareFile[] = [], layout?: ImageLayout): ImagePlan {
   const profile = resolveBoard(board, req.board);
   const facts = imageFacts(profile);
-  return planImage({ board: profile.id, facts, layout: findLayout(req.layout ?? facts.layout), payload, firmware, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
+  return planImage({ board: profile.id, facts, layout: layout ?? findLayout(req.layout ?? facts.layout), payload, firmware, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
 }
 
 /** The artefact files a layout places (firmware files in a FAT, raw blobs); missing ones are left for the plan to name. */
-async function resolveFirmware(board: BoardRef, req: ImageBuildRequest, env: ImageBuildEnv): Promise<FirmwareFile[]> {
-  const facts = imageFacts(resolveBoard(board, req.board));
-  const layout = findLayout(req.layout ?? facts.layout);
+async function resolveFirmware(profile: BoardProfile, layout: ImageLayout, env: ImageBuildEnv): Promise<FirmwareFile[]> {
+  const facts = imageFacts(profile);
   const ids = new Set<string>();
   for (const p of layout.partitions) {
     if (p.content.kind === 'raw') for (const id of facts.stageArtifacts[p.content.stage] ?? []) ids.add(id);
@@ -88,8 +98,10 @@ async function resolveFirmware(board: BoardRef, req: ImageBuildRequest, env: Ima
 }
 
 export async function buildImage(board: BoardRef, req: ImageBuildRequest, progress: ProgressSink = noProgress, env: ImageBuildEnv = {}): Promise<ImageBuildResult> {
+  const profile = resolveBoard(board, req.board);
+  const layout = await loadLayout(req.layout ?? profile.storage.layout);
   const payload = await readPayloadInfo(req.payload);
-  const plan = planImageBuild(board, req, payload, await resolveFirmware(board, req, env));
+  const plan = planImageBuild(profile, req, payload, await resolveFirmware(profile, layout, env), layout);
   const described = describePlan(plan);
   if (req.dryRun) return { plan: described };
   progress({ source: 'image.write', type: 'start', message: req.output, total: plan.size });
