@@ -95,3 +95,8 @@ export function parseLayoutFile(file: string, text: string): ImageLayout {
   if (issues.length) throw new LayoutValidationError(sortIssues(issues));
   return l as ImageLayout;
 }
+
+/** The JSON Schema written to layouts/layout.schema.json (editors validate layout files with it). */
+export function layoutJsonSchema(): Record<string, unknown> {
+  return { ...(z.toJSONSchema(layoutFileSchema, { io: 'input' }) as Record<string, unknown>), $id: 'https://boardkit.dev/schema/layout.schema.json', title: 'boardkit image layout' };
+}

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LayoutValidationError, parseLayoutFile } from '../../src/image/layout-file.js';
+import { layoutJsonSchema, LayoutValidationError, parseLayoutFile } from '../../src/image/layout-file.js';
 import { loadBoardRegistry } from '../../src/workflows/boards.js';
 import { knownArtifactIds } from '../../src/workflows/firmware-ids.js';
 import { buildImage } from '../../src/workflows/image-build.js';
@@ -23,6 +23,13 @@ const issues = (text: string) => {
 };
 
 describe('user layout files', () => {
+  it('layouts/layout.schema.json is the schema generated from src/image/layout-file.ts, and the example layout validates', () => {
+    const onDisk = JSON.parse(readFileSync(join(ROOT, 'layouts', 'layout.schema.json'), 'utf8'));
+    expect(onDisk, 'regenerate: npm run build && node -e "import(\'./dist/image/layout-file.js\').then((m) => console.log(JSON.stringify(m.layoutJsonSchema(), null, 2)))" > layouts/layout.schema.json').toEqual(layoutJsonSchema());
+    const example = parseLayoutFile('two-partition-gpt.yaml', readFileSync(join(ROOT, 'layouts', 'two-partition-gpt.yaml'), 'utf8'));
+    expect(example.partitions.map((p) => p.name)).toEqual(['ESP', 'data']);
+  });
+
   it('reports every problem at once with line, column and rule', () => {
     const text = [
       'id: mine', //                               1
