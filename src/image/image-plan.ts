@@ -69,6 +69,8 @@ export interface ImagePlan {
   diskId: string;
   sourceDateEpoch: number;
   partitions: PlannedPartition[];
+  /** The artefacts the image holds (firmware files, raw blobs), with version and licence. */
+  artifacts: Array<{ id: string; file: string; version?: string; licence?: string }>;
 }
 
 export interface PlanRequest {
@@ -88,6 +90,9 @@ export interface FirmwareFile {
   name: string;
   path: string;
   size: number;
+  /** From the artefact's manifest, for the image manifest. */
+  version?: string;
+  licence?: string;
 }
 
 const ELF = [0x7f, 0x45, 0x4c, 0x46];
@@ -225,7 +230,9 @@ export function planImage(req: PlanRequest): ImagePlan {
   });
   const disk = seed('disk', req.board, layout.id, req.sourceDateEpoch);
   const diskId = layout.table === 'gpt' ? guidFromSeed(disk) : `0x${Buffer.from(disk.subarray(0, 4)).toString('hex')}`;
-  return { board: req.board, layout: layout.id, table: layout.table, sectorSize: SECTOR, size, diskId, sourceDateEpoch: req.sourceDateEpoch, partitions };
+  const usedIds = new Set(partitions.flatMap((p) => [...(p.raw ? [p.raw.artifact] : []), ...p.files.flatMap((f) => (f.source.startsWith('firmware artefact ') ? [f.source.slice('firmware artefact '.length)] : []))]));
+  const artifacts = (req.firmware ?? []).filter((f) => usedIds.has(f.id)).map((f) => ({ id: f.id, file: f.name, ...(f.version ? { version: f.version } : {}), ...(f.licence ? { licence: f.licence } : {}) }));
+  return { board: req.board, layout: layout.id, table: layout.table, sectorSize: SECTOR, size, diskId, sourceDateEpoch: req.sourceDateEpoch, partitions, artifacts };
 }
 
 function planFat(part: PlannedPartition, c: Extract<ImageLayout['partitions'][number]['content'], { kind: 'fat' }>, req: PlanRequest): FatVolumePlan<PlannedFile> {
@@ -254,6 +261,7 @@ export function describePlan(plan: ImagePlan): Record<string, unknown> {
     size: plan.size,
     diskId: plan.diskId,
     sourceDateEpoch: plan.sourceDateEpoch,
+    artifacts: plan.artifacts,
     partitions: plan.partitions.map((p) => ({
       index: p.index,
       name: p.name,

@@ -62,7 +62,7 @@ export async function readPayloadInfo(path: string): Promise<PayloadInfo> {
 
 export interface ImageBuildEnv {
   /** An artefact's file name and path in the verified cache; rejects when it is not there. */
-  firmwareFile?: (artifactId: string) => Promise<{ name: string; path: string }>;
+  firmwareFile?: (artifactId: string) => Promise<{ name: string; path: string; version?: string; licence?: string }>;
 }
 
 /** A built-in layout by name, or a user's layout file (`*.yaml`/`*.yml`), validated. */
@@ -92,7 +92,7 @@ async function resolveFirmware(profile: BoardProfile, layout: ImageLayout, env: 
   const out: FirmwareFile[] = [];
   for (const id of ids) {
     const f = await env.firmwareFile(id).catch(() => undefined);
-    if (f) out.push({ id, name: f.name, path: f.path, size: (await stat(f.path)).size });
+    if (f) out.push({ id, name: f.name, path: f.path, size: (await stat(f.path)).size, ...(f.version ? { version: f.version } : {}), ...(f.licence ? { licence: f.licence } : {}) });
   }
   return out;
 }

@@ -36,7 +36,7 @@ describe('image build: sifive-gpt-spl with stand-in SPL/ITB blobs', () => {
       const registry = await loadBoardRegistry({ boardDirs: [join(ROOT, 'boards')], knownArtifacts: await knownArtifactIds(join(ROOT, 'firmware-manifests')) });
       const spl = blob(`${board}-spl.bin`, 130_000, 3);
       const itb = blob(`${board}-u-boot.itb`, 900_000, 5);
-      const firmwareFile = async (id: string) => (id.endsWith('-spl') ? { name: 'u-boot-spl.bin', path: spl } : id.endsWith('-itb') ? { name: 'u-boot.itb', path: itb } : Promise.reject(new Error(id)));
+      const firmwareFile = async (id: string) => (id.endsWith('-spl') ? { name: 'u-boot-spl.bin', path: spl, version: '2023.01-test', licence: 'GPL-2.0+' } : id.endsWith('-itb') ? { name: 'u-boot.itb', path: itb } : Promise.reject(new Error(id)));
       const img = join(work, `${board}.img`);
       await buildImage(registry, { board, payload: blob('payload.bin', 9000, 7), output: img, sourceDateEpoch: 1_700_000_000 }, undefined, { firmwareFile });
 
@@ -61,6 +61,10 @@ describe('image build: sifive-gpt-spl with stand-in SPL/ITB blobs', () => {
       expect(seen.partitions[2]!.scripts![0]!.text).toContain('boardkit.uimg');
       const manifest = JSON.parse(readFileSync(`${img}.manifest.json`, 'utf8'));
       expect(manifest.partitions[0].rawSha256).toBe(sha(readFileSync(spl)));
+      expect(manifest.artifacts).toEqual([
+        { id: `u-boot-${board.replace('hifive-', 'sifive-')}-spl`, file: 'u-boot-spl.bin', version: '2023.01-test', licence: 'GPL-2.0+' },
+        { id: `u-boot-${board.replace('hifive-', 'sifive-')}-itb`, file: 'u-boot.itb' },
+      ]);
     });
   }
 

@@ -70,7 +70,8 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       firmwareFile: async (id: string) => {
         const [{ loadManifests }, { resolveArtifact }] = await Promise.all([import('../../artifacts/manifest-loader.js'), import('../../artifacts/resolve-artifact.js')]);
         const manifests = loadManifests(ctx.manifestDir);
-        return { name: manifests.get(id).filename, path: await resolveArtifact(id, { cacheDir: ctx.cacheDir, manifests }) };
+        const m = manifests.get(id);
+        return { name: m.filename, path: await resolveArtifact(id, { cacheDir: ctx.cacheDir, manifests }), version: m.version, licence: m.licence };
       },
     };
     const result = argv['dry-run'] ? await buildImage(registry, req, undefined, env) : await withTask(ctx, `image build ${argv.board}`, (progress) => buildImage(registry, req, progress, env));
