@@ -178,7 +178,7 @@ export interface ImageFacts {
   /** Artefact ids of each boot-chain stage kind (`spl`, `sbi`, …): raw blobs a layout places outside any filesystem. */
   stageArtifacts: Record<string, string[]>;
   /** Raspberry Pi firmware boot: the kernel file config.txt names and the config.txt text. */
-  rpi?: { kernel: string; configTxt: string };
+  rpi?: { kernel: string; configTxt: string; uartNeeds: string[] };
 }
 
 export function imageFacts(profile: BoardProfile): ImageFacts {
@@ -189,7 +189,9 @@ export function imageFacts(profile: BoardProfile): ImageFacts {
     loadAddress: profile.memory.loadAddress,
     firmwareArtifacts: profile.bootChain.filter((s) => s.kind === 'firmware').flatMap((s) => s.artifacts ?? []),
     stageArtifacts: profile.bootChain.reduce<Record<string, string[]>>((m, s) => ({ ...m, [s.kind]: [...(m[s.kind] ?? []), ...(s.artifacts ?? [])] }), {}),
-    ...(profile.bootProtocol === 'rpi-firmware' ? { rpi: { kernel: rpiKernelName(profile), configTxt: rpiConfigTxt(profile) } } : {}),
+    ...(profile.bootProtocol === 'rpi-firmware'
+      ? { rpi: { kernel: rpiKernelName(profile), configTxt: rpiConfigTxt(profile), uartNeeds: profile.drivers.uart.controllers?.find((c) => c.name === profile.console.uart)?.firmwareConfig ?? [] } }
+      : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { formatBytes } from '../core/units.js';
 import { FatFullError, FatNameError, FatTreeError, FatGeometryError, planFatVolume, type FatNodeInput, type FatVolumePlan } from '../protocols/fat/index.js';
 import { guidFromSeed, resolveGptType, usableRange } from '../protocols/gpt/index.js';
 import { distroBootScript, distroBootScriptText, payloadUImageHeader } from './boot-files.js';
+import { lintConfigTxt } from './config-txt-lint.js';
 import type { ImageLayout, LayoutFile } from './layouts.js';
 
 export const SECTOR = 512;
@@ -224,6 +225,13 @@ export function planImage(req: PlanRequest): ImagePlan {
     }
     if (p.content.kind === 'fat') {
       part.files = p.content.files.flatMap((f) => filesFor(f, req));
+      const config = part.files.find((f) => f.source === 'generated config.txt');
+      if (config && req.facts.rpi) {
+        const findings = lintConfigTxt(config.text!, { arch: req.facts.arch, loadAddress: req.facts.loadAddress, files: part.files.map((f) => f.path), uartNeeds: req.facts.rpi.uartNeeds });
+        if (findings.length) {
+          throw new ImageLayoutError(`config-txt-${findings[0]!.rule}`, findings.map((f) => `config.txt:${f.line} ${f.rule} ${f.message}`).join('; '), 'fix the board profile (firmwareConfig, drivers) or add the missing files', { findings });
+        }
+      }
       part.fat = planFat(part, p.content, req);
     }
     partitions.push(part);
