@@ -10,7 +10,7 @@ import { BoardkitError } from '../core/errors.js';
 import { formatBytes } from '../core/units.js';
 import { FatFullError, FatNameError, FatTreeError, FatGeometryError, planFatVolume, type FatNodeInput, type FatVolumePlan } from '../protocols/fat/index.js';
 import { guidFromSeed, resolveGptType, usableRange } from '../protocols/gpt/index.js';
-import { distroBootScript, distroBootScriptText, payloadUImageHeader } from './boot-files.js';
+import { distroBootScript, distroBootScriptText, extlinuxConf, payloadUImageHeader } from './boot-files.js';
 import { lintConfigTxt } from './config-txt-lint.js';
 import type { ImageLayout, LayoutFile } from './layouts.js';
 
@@ -152,6 +152,11 @@ function fileFor(f: LayoutFile, req: PlanRequest): PlannedFile {
     case 'uboot-script': {
       const bytes = distroBootScript(req.facts, f.from.loads, req.sourceDateEpoch);
       return { path: f.to, size: bytes.length, source: 'generated U-Boot script image', content: { kind: 'bytes', bytes }, text: distroBootScriptText(f.from.loads) };
+    }
+    case 'extlinux': {
+      const text = extlinuxConf({ kernel: f.from.kernel, ...(f.from.append ? { append: f.from.append } : {}) });
+      const bytes = new TextEncoder().encode(text);
+      return { path: f.to, size: bytes.length, source: 'generated extlinux.conf', content: { kind: 'bytes', bytes }, text };
     }
     default:
       throw new Error(`unhandled file source ${f.from.kind}`);

@@ -26,6 +26,7 @@ const source = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('payload') }),
   z.strictObject({ kind: z.literal('payload-uimage') }),
   z.strictObject({ kind: z.literal('uboot-script'), loads: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('extlinux'), kernel: z.string().min(1), append: z.string().optional() }),
   z.strictObject({ kind: z.literal('firmware-files') }),
   z.strictObject({ kind: z.literal('rpi-config-txt') }),
   z.strictObject({ kind: z.literal('rpi-kernel') }),

@@ -14,6 +14,8 @@ export type FileSource =
   | { kind: 'uboot-script'; loads: string }
   /** Every firmware artefact of the boot chain, under its own file name in the directory `to` ('' = root). */
   | { kind: 'firmware-files' }
+  /** extlinux.conf whose single label boots `kernel` (a path on the same partition). */
+  | { kind: 'extlinux'; kernel: string; append?: string }
   /** The Raspberry Pi `config.txt` generated from the profile and its driver set. */
   | { kind: 'rpi-config-txt' }
   /** The flat payload under the kernel name config.txt gives (`to` is ignored). */
@@ -75,6 +77,32 @@ const UBOOT_DISTRO: ImageLayout = {
         label: 'BOOT',
         files: [
           { to: 'boot.scr', from: { kind: 'uboot-script', loads: 'boardkit.uimg' } },
+          { to: 'boardkit.uimg', from: { kind: 'payload-uimage' } },
+        ],
+      },
+    },
+  ],
+};
+
+/** Like uboot-distro, but distro boot finds extlinux/extlinux.conf (it looks for it before boot.scr). */
+const UBOOT_EXTLINUX: ImageLayout = {
+  id: 'uboot-extlinux',
+  description: 'U-Boot distro boot from a disk through extlinux/extlinux.conf, whose label boots the payload as a legacy kernel image',
+  table: 'mbr',
+  align: MiB,
+  partitions: [
+    {
+      name: 'boot',
+      type: '0x0e',
+      bootable: true,
+      size: 32 * MiB,
+      grow: true,
+      content: {
+        kind: 'fat',
+        fatType: 16,
+        label: 'BOOT',
+        files: [
+          { to: 'extlinux/extlinux.conf', from: { kind: 'extlinux', kernel: '/boardkit.uimg' } },
           { to: 'boardkit.uimg', from: { kind: 'payload-uimage' } },
         ],
       },
@@ -156,7 +184,7 @@ const SIFIVE_GPT_SPL: ImageLayout = {
   ],
 };
 
-export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'gpt-esp': GPT_ESP, 'rpi-mbr-fat32': RPI_MBR_FAT32, 'sifive-gpt-spl': SIFIVE_GPT_SPL };
+export const BUILTIN_LAYOUTS: Readonly<Record<string, ImageLayout>> = { 'uboot-distro': UBOOT_DISTRO, 'uboot-extlinux': UBOOT_EXTLINUX, 'gpt-esp': GPT_ESP, 'rpi-mbr-fat32': RPI_MBR_FAT32, 'sifive-gpt-spl': SIFIVE_GPT_SPL };
 
 /**
  * Profile layout names that mean a built-in layout: `virtio-raw` (the virt boards' disk) is booted

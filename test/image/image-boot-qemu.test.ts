@@ -27,6 +27,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 interface Case {
   board: string;
+  layout?: string;
   needs: string[];
   qemu: (img: string) => string[];
   expectLog: RegExp[];
@@ -40,6 +41,13 @@ const CASES: Case[] = [
     needs: [OPENSBI, '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin'],
     qemu: (img) => ['qemu-system-riscv64', '-M', 'virt', '-m', '512M', '-bios', OPENSBI, '-kernel', '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin', ...disk(img, 'virtio-blk-device')],
     expectLog: UBOOT_LOG,
+  },
+  {
+    board: 'qemu-riscv64-virt',
+    layout: 'uboot-extlinux',
+    needs: [OPENSBI, '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin'],
+    qemu: (img) => ['qemu-system-riscv64', '-M', 'virt', '-m', '512M', '-bios', OPENSBI, '-kernel', '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin', ...disk(img, 'virtio-blk-device')],
+    expectLog: [/Found \/extlinux\/extlinux\.conf/, /Retrieving file: \/boardkit\.uimg/, /Verifying Checksum \.\.\. OK/],
   },
   {
     board: 'qemu-aarch64-virt',
@@ -130,11 +138,11 @@ describe.skipIf(!existsSync('/usr/bin/qemu-img'))('the rpi-mbr-fat32 image on ra
 
 describe('images boot from their disk with no kernel given', () => {
   for (const c of CASES) {
-    it.skipIf(!c.needs.every((f) => existsSync(f)))(`${c.board}: the firmware finds the boot files on the image and the reference payload reports`, async () => {
+    it.skipIf(!c.needs.every((f) => existsSync(f)))(`${c.board}${c.layout ? ` (${c.layout})` : ''}: the firmware finds the boot files on the image and the reference payload reports`, async () => {
       const registry = await loadBoardRegistry({ boardDirs: [join(ROOT, 'boards')], knownArtifacts: await knownArtifactIds(join(ROOT, 'firmware-manifests')) });
-      const pay = await buildBoardPayload(registry, { board: c.board, drivers: ['uart'], outDir: join(work, `payload-${c.board}`) }, { spawner: new NodeSpawner() });
-      const img = join(work, `${c.board}.img`);
-      await buildImage(registry, { board: c.board, payload: (pay.efi ?? pay.bin)!.path, output: img, sourceDateEpoch: 1_700_000_000 });
+      const pay = await buildBoardPayload(registry, { board: c.board, drivers: ['uart'], outDir: join(work, `payload-${c.board}-${c.layout ?? "default"}`) }, { spawner: new NodeSpawner() });
+      const img = join(work, `${c.board}-${c.layout ?? 'default'}.img`);
+      await buildImage(registry, { board: c.board, payload: (pay.efi ?? pay.bin)!.path, output: img, sourceDateEpoch: 1_700_000_000, ...(c.layout ? { layout: c.layout } : {}) });
       const log = await bootAndRead(c.qemu(img));
       for (const re of c.expectLog) expect(log).toMatch(re);
       expect(log).toMatch(new RegExp(`BOARDKIT stage=payload board=${c.board}`));
