@@ -84,6 +84,8 @@ export interface PlanRequest {
   sourceDateEpoch: number;
   /** The boot chain's firmware files, resolved from the artefact cache by the caller. */
   firmware?: FirmwareFile[];
+  /** `--add SRC:DEST`: user files for the first FAT partition. */
+  extraFiles?: Array<{ path: string; to: string; size: number }>;
 }
 
 export interface FirmwareFile {
@@ -230,6 +232,14 @@ export function planImage(req: PlanRequest): ImagePlan {
     }
     if (p.content.kind === 'fat') {
       part.files = p.content.files.flatMap((f) => filesFor(f, req));
+      if (!partitions.some((q) => q.fat)) {
+        for (const x of req.extraFiles ?? []) {
+          const to = x.to.replace(/^\/+/, '');
+          const clash = part.files.find((f) => f.path.toUpperCase() === to.toUpperCase());
+          if (clash) throw new ImageLayoutError('file-conflict', `--add ${x.path}:${x.to} would replace ${clash.path} (${clash.source})`, 'add it under another name, or use a layout file without that entry');
+          part.files.push({ path: to, size: x.size, source: `added from ${x.path}`, content: { kind: 'file', path: x.path, size: x.size } });
+        }
+      }
       const config = part.files.find((f) => f.source === 'generated config.txt');
       if (config && req.facts.rpi) {
         const findings = lintConfigTxt(config.text!, { arch: req.facts.arch, loadAddress: req.facts.loadAddress, files: part.files.map((f) => f.path), uartNeeds: req.facts.rpi.uartNeeds });

@@ -26,6 +26,8 @@ export interface ImageBuildRequest {
   dryRun?: boolean;
   /** Timestamps and ids derive from this (SOURCE_DATE_EPOCH); the CLI passes the environment's value or 0 → 1980-01-01. */
   sourceDateEpoch: number;
+  /** `--add SRC:DEST`: files copied into the first FAT partition. */
+  add?: Array<{ from: string; to: string }>;
 }
 
 export interface ImageBuildResult {
@@ -74,10 +76,10 @@ export async function loadLayout(name: string): Promise<ImageLayout> {
   return parseLayoutFile(name, text);
 }
 
-export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo, firmware: FirmwareFile[] = [], layout?: ImageLayout): ImagePlan {
+export function planImageBuild(board: BoardRef, req: ImageBuildRequest, payload: PayloadInfo, firmware: FirmwareFile[] = [], layout?: ImageLayout, extraFiles: Array<{ path: string; to: string; size: number }> = []): ImagePlan {
   const profile = resolveBoard(board, req.board);
   const facts = imageFacts(profile);
-  return planImage({ board: profile.id, facts, layout: layout ?? findLayout(req.layout ?? facts.layout), payload, firmware, ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
+  return planImage({ board: profile.id, facts, layout: layout ?? findLayout(req.layout ?? facts.layout), payload, firmware, ...(extraFiles.length ? { extraFiles } : {}), ...(req.size !== undefined ? { size: req.size } : {}), sourceDateEpoch: req.sourceDateEpoch });
 }
 
 /** The artefact files a layout places (firmware files in a FAT, raw blobs); missing ones are left for the plan to name. */
@@ -101,7 +103,15 @@ export async function buildImage(board: BoardRef, req: ImageBuildRequest, progre
   const profile = resolveBoard(board, req.board);
   const layout = await loadLayout(req.layout ?? profile.storage.layout);
   const payload = await readPayloadInfo(req.payload);
-  const plan = planImageBuild(profile, req, payload, await resolveFirmware(profile, layout, env), layout);
+  const extra = [];
+  for (const a of req.add ?? []) {
+    const st = await stat(a.from).catch((e: unknown) => {
+      throw new UsageError(`--add: '${a.from}' cannot be read`, { cause: e, hint: 'give --add SRC:DEST with an existing file' });
+    });
+    if (!st.isFile()) throw new UsageError(`--add: '${a.from}' is not a file`, { hint: 'add the files of a directory one by one' });
+    extra.push({ path: a.from, to: a.to, size: st.size });
+  }
+  const plan = planImageBuild(profile, req, payload, await resolveFirmware(profile, layout, env), layout, extra);
   const described = describePlan(plan);
   if (req.dryRun) return { plan: described };
   progress({ source: 'image.write', type: 'start', message: req.output, total: plan.size });

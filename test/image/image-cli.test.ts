@@ -46,6 +46,19 @@ describe('boardkit image (CLI)', () => {
     expect(missing.err).toMatch(/no file '\/nope.txt'/);
   });
 
+  it('--add SRC:DEST puts user files on the boot partition (mcopy reads them back); replacing a layout file is refused', () => {
+    writeFileSync(join(work, 'p3.bin'), Buffer.alloc(2000, 0x11));
+    writeFileSync(join(work, 'notes.txt'), 'hello from --add\n');
+    const r = boardkit(['image', 'build', '-b', 'qemu-riscv64-virt', '-p', 'p3.bin', '-o', 'add.img', '--add', 'notes.txt:docs/Read Me.txt', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const lba = JSON.parse(r.out).plan.partitions[0].firstLba;
+    const got = execFileSync('mtype', ['-i', `${join(work, 'add.img')}@@${lba * 512}`, '::/docs/Read Me.txt'], { encoding: 'utf8', env: MT });
+    expect(got).toBe('hello from --add\n');
+    const clash = boardkit(['image', 'build', '-b', 'qemu-riscv64-virt', '-p', 'p3.bin', '-o', 'no.img', '--add', 'notes.txt:BOOT.SCR', '--dry-run']);
+    expect(clash.code).not.toBe(0);
+    expect(clash.err).toMatch(/file-conflict/);
+  });
+
   it('an unknown layout fails at once, naming the built-in ones', () => {
     writeFileSync(join(work, 'q.bin'), Buffer.alloc(10, 1));
     const r = boardkit(['image', 'build', '-b', 'qemu-riscv64-virt', '-p', 'q.bin', '--layout', 'nope', '--dry-run']);

@@ -9,6 +9,7 @@ interface BuildArgs extends GlobalArgs {
   output?: string;
   size?: string;
   'dry-run'?: boolean;
+  add?: string[];
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org spec) or 0: never the wall clock. */
@@ -43,6 +44,7 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .option('layout', { alias: 'l', type: 'string', describe: "Image layout (default: the profile's storage.layout)" })
       .option('output', { alias: 'o', type: 'string', describe: 'Image file (default out/<board>.img)' })
       .option('size', { type: 'string', describe: 'Image size, e.g. 64M (default: what the layout needs)' })
+      .option('add', { type: 'string', array: true, describe: 'SRC:DEST — also put file SRC at DEST on the boot partition (repeatable)' })
       .option('dry-run', { type: 'boolean', describe: 'Print the plan (table, partitions, files, generated text); write nothing' })
       .example('$0 image build -b qemu-riscv64-virt -p out/payload-qemu-riscv64-virt/payload.bin', 'A U-Boot distro-boot image')
       .example('$0 image build -b x86-kiosk -p payload.efi --dry-run', 'The plan only')
@@ -65,6 +67,15 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       ...(argv.layout ? { layout: argv.layout } : {}),
       ...(argv.size ? { size: parseSize(argv.size) } : {}),
       ...(argv['dry-run'] ? { dryRun: true } : {}),
+      ...(argv.add?.length
+        ? {
+            add: argv.add.map((a) => {
+              const i = a.lastIndexOf(':');
+              if (i <= 0 || i === a.length - 1) throw new UsageError(`--add '${a}' is not SRC:DEST`, { hint: 'e.g. --add notes.txt:docs/notes.txt' });
+              return { from: a.slice(0, i), to: a.slice(i + 1) };
+            }),
+          }
+        : {}),
     };
     const env = {
       firmwareFile: async (id: string) => {
