@@ -3,11 +3,12 @@
  * Plans first (pure), then writes the image sparsely in place; `dryRun` stops after the plan.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { imageFacts, resolveBoard, type BoardRef } from '../boards/plan.js';
 import type { BoardProfile } from '../boards/schema.js';
 import { UsageError } from '../core/errors.js';
+import { checkOutputFile, prepareOutputDir } from './output-paths.js';
 import { noProgress, type ProgressSink } from '../core/progress.js';
 import { applyImagePlan } from '../image/apply.js';
 import { describePlan, planImage, type FirmwareFile, type ImagePlan, type PayloadInfo } from '../image/image-plan.js';
@@ -114,23 +115,37 @@ export async function buildImage(board: BoardRef, req: ImageBuildRequest, progre
   const plan = planImageBuild(profile, req, payload, await resolveFirmware(profile, layout, env), layout, extra);
   const described = describePlan(plan);
   if (req.dryRun) return { plan: described };
+  await prepareOutputDir(dirname(req.output), 'image directory');
+  await checkOutputFile(req.output, 'image file');
   progress({ source: 'image.write', type: 'start', message: req.output, total: plan.size });
-  const applied = await applyImagePlan(plan, req.output, progress);
   const bmapPath = `${req.output}.bmap`;
   const manifestPath = `${req.output}.manifest.json`;
-  await writeFile(bmapPath, applied.bmap);
-  const manifest = {
-    format: 'boardkit-image-manifest/1',
-    image: basename(req.output),
-    ...described,
-    payload: { file: basename(payload.path), size: payload.size, sha256: payload.sha256 },
-    partitions: (described.partitions as Array<Record<string, unknown> & { index: number; files: Array<{ path: string }> }>).map((p) => ({
-      ...p,
-      files: p.files.map((f) => ({ ...f, sha256: applied.fileSha256[`${p.index}:${f.path}`] })),
-      ...(applied.fileSha256[`${p.index}:raw`] ? { rawSha256: applied.fileSha256[`${p.index}:raw`] } : {}),
-    })),
-  };
-  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Written beside the outputs under temporary names and renamed only when all three are complete:
+  // a failure or Ctrl-C leaves no half-written image (nor an old .bmap beside a new image).
+  const partial = (p: string) => join(dirname(p), `.${basename(p)}.partial-${process.pid}`);
+  const temps = [partial(req.output), partial(bmapPath), partial(manifestPath)] as const;
+  let applied;
+  try {
+    applied = await applyImagePlan(plan, temps[0], progress);
+    await writeFile(temps[1], applied.bmap);
+    const manifest = {
+      format: 'boardkit-image-manifest/1',
+      image: basename(req.output),
+      ...described,
+      payload: { file: basename(payload.path), size: payload.size, sha256: payload.sha256 },
+      partitions: (described.partitions as Array<Record<string, unknown> & { index: number; files: Array<{ path: string }> }>).map((p) => ({
+        ...p,
+        files: p.files.map((f) => ({ ...f, sha256: applied!.fileSha256[`${p.index}:${f.path}`] })),
+        ...(applied!.fileSha256[`${p.index}:raw`] ? { rawSha256: applied!.fileSha256[`${p.index}:raw`] } : {}),
+      })),
+    };
+    await writeFile(temps[2], `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(temps[0], req.output);
+    await rename(temps[1], bmapPath);
+    await rename(temps[2], manifestPath);
+  } finally {
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+  }
   progress({ source: 'image.write', type: 'done', message: req.output });
   return { plan: described, outputs: { image: req.output, bmap: bmapPath, manifest: manifestPath, mappedBytes: applied.mappedBytes } };
 }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
@@ -28,4 +28,35 @@ export async function checkInputFile(path: string, what: string, hint?: string):
   await access(path, constants.R_OK).catch(() => {
     throw new UsageError(`${what} '${path}' is not readable`);
   });
+}
+
+/**
+ * An output directory, created if missing: its nearest existing ancestor must be a writable
+ * directory, and each missing level is made with a plain (non-recursive) mkdir, so a tree that
+ * refuses new entries is a usage error naming the level. (A recursive mkdir under /proc gets ENOENT
+ * for every level and never returns.)
+ */
+export async function prepareOutputDir(path: string, what: string): Promise<void> {
+  const missing: string[] = [];
+  let dir = resolve(path);
+  for (;;) {
+    const st = await stat(dir).catch(() => undefined);
+    if (st) {
+      if (!st.isDirectory()) throw new UsageError(`${what} '${path}': '${dir}' is not a directory`, { hint: 'choose a directory to write into' });
+      await access(dir, constants.W_OK).catch(() => {
+        throw new UsageError(`${what} '${path}': '${dir}' is not writable`, { hint: 'choose a directory you can write to' });
+      });
+      break;
+    }
+    missing.unshift(dir);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') return;
+      throw new UsageError(`${what} '${path}': cannot create '${level}' (${err.code ?? err.message})`, { hint: 'choose a directory you can write to', cause: err });
+    });
+  }
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { resolveBoard, type BoardRef } from '../boards/plan.js';
+import { prepareOutputDir } from './output-paths.js';
 import type { DriverKind } from '../boards/schema.js';
 import type { ProgressSink } from '../core/progress.js';
 import { buildPayload, type PayloadBuildResult } from '../payload/build-payload.js';
@@ -25,6 +26,7 @@ export async function buildBoardPayload(
   options: { progress?: ProgressSink; signal?: AbortSignal } = {},
 ): Promise<PayloadBuildResult> {
   const profile = resolveBoard(board, request.board);
+  await prepareOutputDir(request.outDir, 'output directory');
   const spec = payloadSpecFor(profile, request.drivers, {
     ...(request.testOnlyFakeOk ? { testOnlyFakeOk: true } : {}),
     ...(request.testOnlySkipGpio ? { testOnlySkipGpio: true } : {}),

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { prepareOutputDir } from './output-paths.js';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -24,9 +25,7 @@ export async function createRunDir(r: RunDirRequest): Promise<string> {
     const dir = resolve(r.out);
     const st = await stat(dir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new UsageError(`--out '${r.out}' exists and is not a directory`, { hint: 'name a directory for this run\'s console log, screendumps and verdict' });
-    await mkdir(dir, { recursive: true }).catch((cause: unknown) => {
-      throw new UsageError(`cannot create the run directory '${r.out}'`, { cause, hint: 'choose a directory you can write to' });
-    });
+    await prepareOutputDir(dir, 'run directory');
     return dir;
   }
   const stamp = (r.now ?? new Date()).toISOString().replace(/[:.]/g, '-');

@@ -68,7 +68,7 @@ beforeAll(async () => {
 describe('--help examples', () => {
   it('reaches every command and each has examples', () => {
     const names = [...helps.keys()];
-    for (const expected of ['boards list', 'boards show', 'boards validate', 'boards schema', 'firmware list', 'firmware fetch', 'firmware verify', 'firmware import', 'doctor', 'demo', 'payload build', 'run', 'verify-boot', 'netboot serve', 'console', 'monitor'])
+    for (const expected of ['boards list', 'boards show', 'boards validate', 'boards schema', 'firmware list', 'firmware fetch', 'firmware verify', 'firmware import', 'doctor', 'demo', 'payload build', 'run', 'verify-boot', 'netboot serve', 'console', 'monitor', 'image build', 'image inspect', 'image extract'])
       expect(names).toContain(expected);
     for (const [name, text] of helps) expect(exampleLines(text).length, `${name || 'boardkit'} --help has no examples`).toBeGreaterThan(0);
   });
@@ -129,16 +129,25 @@ describe('--help examples', () => {
       }
       expect(reads.length).toBeGreaterThan(0);
       const built = new Set<string>();
+      const imaged = new Set<string>();
       for (const path of new Set(reads)) {
-        const board = /^out\/payload-([a-z0-9-]+)(\/|$)/.exec(path)?.[1];
-        expect(board, `${path}: not a \`payload build\` output directory (out/payload-<board>)`).toBeDefined();
+        const payloadDir = /^out\/payload-([a-z0-9-]+)(\/|$)/.exec(path)?.[1];
+        const image = /^out\/([a-z0-9-]+)\.img$/.exec(path)?.[1];
+        const board = payloadDir ?? image;
+        expect(board, `${path}: neither a \`payload build\` output directory (out/payload-<board>) nor an \`image build\` output (out/<board>.img)`).toBeDefined();
         if (!built.has(board!)) {
           // The default output directory, as a user following the examples gets it.
           const r = await boardkit(['payload', 'build', '-b', board!], { cwd, timeoutMs: 120_000 });
           expect(r.code, r.stderr).toBe(0);
           built.add(board!);
         }
-        expect(existsSync(join(cwd, path)), `${path} is named in --help but \`payload build -b ${board}\` does not write it`).toBe(true);
+        if (image && !imaged.has(image)) {
+          // The image the image examples build, from the payload the payload examples build.
+          const r = await boardkit(['image', 'build', '-b', image, '-p', `out/payload-${image}/payload.bin`], { cwd, timeoutMs: 120_000 });
+          expect(r.code, r.stderr).toBe(0);
+          imaged.add(image);
+        }
+        expect(existsSync(join(cwd, path)), `${path} is named in --help but the example commands do not write it`).toBe(true);
       }
     }, 240_000);
   });

@@ -68,6 +68,23 @@ describe('bad paths end in one clear error with the documented exit code', () =>
     expect(c.err()).toMatch(/say what to boot/);
   });
 
+  it('an output directory that cannot be created (/proc/nope) is a usage error (2), not a hang', async () => {
+    // A recursive mkdir under /proc gets ENOENT for every level and never returns.
+    const kernel = join(work, 'k.elf');
+    await writeFile(kernel, 'not an elf');
+    for (const args of [
+      ['payload', 'build', '-b', 'qemu-riscv64-virt', '-o', '/proc/nope'],
+      ['run', '-b', 'qemu-riscv64-virt', '--firmware-only', '--out', '/proc/nope/run'],
+      ['image', 'build', '-b', 'qemu-riscv64-virt', '-p', kernel, '-o', '/proc/nope/x.img'],
+    ]) {
+      const c = startBoardkit(args, { tmpDir: tmp });
+      expect(await c.done, `${args.join(' ')}: ${c.err()}`).toBe(2);
+      expect(c.err()).toContain("cannot create '/proc/nope'");
+      expect(c.leftovers()).toEqual([]);
+    }
+    expect(tmpEntries(tmp)).toEqual([]);
+  }, 60_000);
+
   it('demo on a board no QEMU machine models says so (2), and creates nothing', async () => {
     const out = join(work, 'demo-out');
     const c = startBoardkit(['demo', '-b', 'rpi4b', '--out', out], { tmpDir: tmp });

@@ -192,3 +192,26 @@ describe('image build: rpi-mbr-fat32 (rpi3b)', () => {
     await expect(buildImage(registry, { board: 'rpi3b', payload: pay, output: join(work, 'no.img'), sourceDateEpoch: 0 })).rejects.toMatchObject({ message: /artifact-missing.*rpi-bootcode-bin/, hint: /firmware fetch/ });
   });
 });
+
+describe('image build: nothing half-written', () => {
+  it('a failure after the writes began leaves neither the image, nor its .bmap and manifest, nor a partial file; an existing image is untouched', async () => {
+    const dir = join(work, 'half');
+    mkdirSync(dir);
+    const img = join(dir, 'x.img');
+    writeFileSync(img, 'the previous image');
+    const pay = payload('half.bin', 300_000);
+    let writes = 0;
+    const failing = (e: { source: string; type: string }) => {
+      // The first file written into the FAT volume: the table and metadata are already on disk.
+      if (e.source === 'image.write' && e.type === 'progress' && ++writes === 1) throw new Error('interrupted mid-write');
+    };
+    await expect(buildImage(registry, { board: 'qemu-riscv64-virt', payload: pay, output: img, sourceDateEpoch: 1_700_000_000 }, failing)).rejects.toThrow(/interrupted mid-write/);
+    expect(writes).toBe(1);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(dir)).toEqual(['x.img']);
+    expect(readFileSync(img, 'utf8')).toBe('the previous image');
+    // And the same build, uninterrupted, replaces it with all three outputs.
+    await buildImage(registry, { board: 'qemu-riscv64-virt', payload: pay, output: img, sourceDateEpoch: 1_700_000_000 });
+    expect(readdirSync(dir).sort()).toEqual(['x.img', 'x.img.bmap', 'x.img.manifest.json']);
+  });
+});

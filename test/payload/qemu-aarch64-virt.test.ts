@@ -64,7 +64,8 @@ describe.skipIf(missing)('payload on qemu-aarch64-virt', () => {
     let triggeredAt = -1;
     try {
       // The real driver announces that it waits; the fake one races straight to its result.
-      await s.waitFor(/BOARDKIT (gpio=waiting|result=)/, 30_000);
+      // The whole line: the oracle reads the line number, so a half-received line is not yet the announcement.
+      await s.waitFor(/BOARDKIT (gpio=waiting line=\d+ timeout-ms=\d+\r?\n|result=)/, 30_000);
       triggeredAt = s.output.length;
       await qmp.execute('system_powerdown');
       await s.waitFor(/BOARDKIT result=\w+/, 30_000);

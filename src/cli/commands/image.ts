@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../core/errors.js';
 import { makeContext, type GlobalArgs } from '../context.js';
+import { examples } from '../help.js';
 
 interface BuildArgs extends GlobalArgs {
   board: string;
@@ -46,8 +47,12 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .option('size', { type: 'string', describe: 'Image size, e.g. 64M (default: what the layout needs)' })
       .option('add', { type: 'string', array: true, describe: 'SRC:DEST — also put file SRC at DEST on the boot partition (repeatable)' })
       .option('dry-run', { type: 'boolean', describe: 'Print the plan (table, partitions, files, generated text); write nothing' })
-      .example('$0 image build -b qemu-riscv64-virt -p out/payload-qemu-riscv64-virt/payload.bin', 'A U-Boot distro-boot image')
-      .example('$0 image build -b x86-kiosk -p payload.efi --dry-run', 'The plan only')
+      .example(
+        examples([
+          ['$0 image build -b qemu-riscv64-virt \\\n    -p out/payload-qemu-riscv64-virt/payload.bin', 'A U-Boot distro-boot image, in out/qemu-riscv64-virt.img'],
+          ['$0 image build -b qemu-riscv64-virt \\\n    -p out/payload-qemu-riscv64-virt/payload.bin --dry-run', 'The plan only: table, partitions, files, generated text'],
+        ]),
+      )
       .epilogue('Reproducible: the same inputs and SOURCE_DATE_EPOCH give the same bytes. Writes OUT, OUT.bmap and OUT.manifest.json.'),
   handler: async (argv) => {
     const ctx = makeContext(argv);
@@ -98,7 +103,7 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
 const inspect: CommandModule<GlobalArgs, GlobalArgs & { image: string }> = {
   command: 'inspect <image>',
   describe: 'Show what an image holds: partition table, partitions, FAT trees, generated boot scripts',
-  builder: (y) => (y as Argv<GlobalArgs>).positional('image', { type: 'string', demandOption: true, describe: 'Disk image file' }).example('$0 image inspect out/x86-kiosk.img --json', 'As JSON'),
+  builder: (y) => (y as Argv<GlobalArgs>).positional('image', { type: 'string', demandOption: true, describe: 'Disk image file' }).example(examples([['$0 image inspect out/qemu-riscv64-virt.img', 'Partitions, FAT trees and generated boot scripts'], ['$0 image inspect out/qemu-riscv64-virt.img --json', 'The same, as JSON']])),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { inspectImage } = await import('../../workflows/image-inspect.js');
@@ -124,7 +129,7 @@ const extract: CommandModule<GlobalArgs, GlobalArgs & { image: string; path: str
       .positional('path', { type: 'string', demandOption: true, describe: 'File inside the partition, e.g. /boot.scr' })
       .option('output', { alias: 'o', type: 'string', describe: 'Where to write it (default: its base name)' })
       .option('partition', { type: 'number', describe: 'Partition number (default: the first FAT partition that has the file)' })
-      .example('$0 image extract out/rpi3b.img /config.txt -o -', 'Print config.txt'),
+      .example(examples([['$0 image extract out/qemu-riscv64-virt.img /boot.scr -o -', 'Print the generated U-Boot script (its 72-byte header first)']])),
   handler: async (argv) => {
     const ctx = makeContext(argv);
     const { extractFromImage } = await import('../../workflows/image-inspect.js');
@@ -139,6 +144,12 @@ export const imageCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'image',
   describe: 'Disk images: build one for a board (partition table, FAT, boot files, bmap, manifest), inspect one, extract a file',
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  builder: (y) => y.command([build, inspect, extract] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name an image subcommand: build, inspect, extract'),
+  builder: (y) => y.command([build, inspect, extract] as CommandModule<GlobalArgs, any>[]).demandCommand(1, 'Name an image subcommand: build, inspect, extract')
+      .example(
+        examples([
+          ['$0 payload build -b qemu-riscv64-virt', 'The reference payload first, in out/payload-qemu-riscv64-virt/'],
+          ['$0 image build -b qemu-riscv64-virt \\\n    -p out/payload-qemu-riscv64-virt/payload.bin', 'Then a bootable image of it, in out/qemu-riscv64-virt.img'],
+        ]),
+      ),
   handler: () => {},
 };
