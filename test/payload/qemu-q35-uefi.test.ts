@@ -40,7 +40,7 @@ describe.skipIf(missing)('payload on q35 + OVMF (UEFI)', () => {
     scratch.sessions.push(s);
     let screen: Uint8Array | undefined;
     try {
-      await s.waitFor(/BOARDKIT result=\w+/, 90_000); // OVMF under TCG: ~10 s to the payload
+      await s.waitFor(/BOARDKIT result=\w+[^\n]{0,200}\n/, 90_000); // OVMF under TCG: ~10 s to the payload
       const qmp = await connectQmp(qmpSocket);
       try {
         screen = await takeScreendump(qmp, join(scratch.dir, `${tag}.ppm`));
