@@ -108,6 +108,8 @@ export interface RunExpectations {
   fail?: readonly string[];
   /** A built-in expectation set (EXPECT_SETS), before any `expect` lines. */
   expectSet?: string;
+  /** How long each expected line may take (default: the profile's payload marker timeout). */
+  expectTimeoutMs?: number;
 }
 
 /** The boot-chain stages that belong to the payload (their markers are the payload's own lines). */
@@ -127,7 +129,7 @@ export function applyExpectations(profile: BoardProfile, markers: readonly Stage
   if (run.expectSet !== undefined && !EXPECT_SETS[run.expectSet]) {
     throw new UsageError(`--expect-set '${run.expectSet}' is not a known expectation set`, { hint: `known sets: ${Object.keys(EXPECT_SETS).join(', ')}; or say what the payload prints with --expect REGEX` });
   }
-  const timeoutMs = firstPayload?.timeoutMs ?? 30_000;
+  const timeoutMs = run.expectTimeoutMs ?? firstPayload?.timeoutMs ?? 30_000;
   const expected: StageMarker[] = replaced
     ? [
         ...(run.expectSet !== undefined ? EXPECT_SETS[run.expectSet]!.markers.map((m) => ({ stage: m.name, pattern: m.pattern, timeoutMs })) : []),

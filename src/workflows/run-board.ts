@@ -73,6 +73,8 @@ export interface RunReport {
   boot: BootResult;
   qemu: { pid: number; binary: string; args: readonly string[]; stderrTail: string };
   durationMs: number;
+  /** The stage markers the verification waited for, in order (reports list the ones not reached). */
+  expectedStages?: string[];
 }
 
 /** QEMU or its console could not be brought up: not the board's fault. */
@@ -129,6 +131,7 @@ export async function runBoard(
     ...(request.expect ? { expect: request.expect } : {}),
     ...(request.fail ? { fail: request.fail } : {}),
     ...(request.expectSet !== undefined ? { expectSet: request.expectSet } : {}),
+    ...(request.expectTimeoutMs !== undefined ? { expectTimeoutMs: request.expectTimeoutMs } : {}),
   });
   const spec0: BootSpec = plan.verification;
   checkBootSpec(spec0); // a bad pattern is refused before QEMU starts
@@ -231,6 +234,7 @@ export async function runBoard(
       boot,
       qemu: { pid: vm.pid, binary: machine.binary, args: vm.args, stderrTail: vm.stderrTail() },
       durationMs: Math.round(performance.now() - started),
+      expectedStages: spec0.markers.map((m) => m.stage),
     };
   } finally {
     await link?.close().catch(() => {});

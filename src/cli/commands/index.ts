@@ -10,10 +10,11 @@ import { firmwareCommand } from './firmware.js';
 import { monitorCommand } from './monitor.js';
 import { netbootCommand } from './netboot.js';
 import { imageCommand } from './image.js';
+import { hilCommand } from './hil.js';
 
 /**
  * Every top-level command. Command modules are light: they declare options and, in the handler,
  * import the workflow that does the work (so `--help` never loads native modules such as `usb`).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<any, any>> = [boardsCommand, demoCommand, payloadCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand, netbootCommand, imageCommand];
+export const commands: Array<CommandModule<any, any>> = [boardsCommand, demoCommand, payloadCommand, runCommand, verifyBootCommand, firmwareCommand, doctorCommand, consoleCommand, monitorCommand, netbootCommand, imageCommand, hilCommand];
