@@ -241,6 +241,8 @@ async function runTarget(
         else if (deploy.method === 'netboot') report = await runNetboot(profile, { ...common, ...verdict, kernel: kernel! }, env, opts);
         else report = await runBoard(profile, { ...common, ...verdict, mode: what === 'firmware-only' ? 'firmware-only' : what === 'image' ? 'image' : 'kernel', ...(kernel ? { kernel } : {}), ...(image ? { image } : {}) }, env, opts);
         lastReport = report;
+        // A boot stopped by Ctrl-C is not a verdict on the board.
+        if (options.signal.aborted) throw new AbortedError('the run was interrupted during the boot');
         const failure = report.boot.failure;
         end('boot', report.ok ? 'passed' : 'failed', report.ok ? `verified in ${(report.durationMs / 1000).toFixed(1)} s` : failure?.message ?? 'a host-side oracle disagreed');
         if (report.ok || attempt === boot.retries) break;
