@@ -34,7 +34,24 @@ import { LAB_DEFAULTS, LabNetwork, type LabEvent, type LabNetworkOptions } from 
 export type NetbootServeEvent =
   | LabEvent
   | { type: 'serving'; board: string; flow: BoardBootFiles['flow']; bootFile: string; files: Array<{ name: string; bytes: number }>; nonce?: string; clients?: string[] }
-  | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number };
+  | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number }
+  | ServeWarning;
+
+/**
+ * Something that will probably not work as the user expects, said before serving starts.
+ * `uboot-ignores-proxy-dhcp`: U-Boot takes a proxyDHCP offer only when built with
+ * CONFIG_SERVERIP_FROM_PROXYDHCP (net/bootp.c), which distro builds (Debian's u-boot-qemu) are not.
+ */
+export type ServeWarning = {
+  type: 'warning';
+  code: 'uboot-ignores-proxy-dhcp';
+  /** The U-Boot boards served (by --board or --clients). */
+  boards: string[];
+  /** What works instead, in order of preference. */
+  alternatives: Array<'full-dhcp-in-namespace' | 'uboot-serverip-env'>;
+  /** Our address on the lab link, for `setenv serverip` (when known). */
+  serverIp?: string;
+};
 
 export interface NetbootServeOptions {
   network: TftpPumpNetwork;
@@ -174,7 +191,8 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
         return set?.files[set.flow === 'rpi-firmware' ? stripPiSerialPrefix(key) : key];
       }
     : undefined;
-  const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.bootFile }));
+  // Each listed client gets its own board's DHCP rule (option 43, boot file); --board is the default for the rest.
+  const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.bootFile, rule: perBoard.get(c.board)!.bootRule }));
   const main = o.board ? perBoard.get(o.board) : undefined;
 
   // Where: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
@@ -200,6 +218,12 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
       listen: listen.address === '0.0.0.0' ? { address: lab.serverIp, port: listen.port } : listen,
     };
   } else where = { network: o.network, listen };
+
+  const ubootBoards = [...perBoard.entries()].filter(([, f]) => f.flow === 'uboot-script').map(([b]) => b);
+  if (dhcpMode === 'proxy' && ubootBoards.length) {
+    const serverIp = where.serverIp ?? (o.qemuLink ? LAB_DEFAULTS.serverIp : undefined);
+    emit({ type: 'warning', code: 'uboot-ignores-proxy-dhcp', boards: ubootBoards, alternatives: ['full-dhcp-in-namespace', 'uboot-serverip-env'], ...(serverIp ? { serverIp } : {}) });
+  }
 
   const summary = { transfers: 0, failed: 0, bytes: 0 };
   const lab = await LabNetwork.start({

@@ -46,7 +46,9 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         default: 'off' as const,
         // `server`, the old spelling of `full`, is still accepted from scripts; everything past this line says `full`.
         coerce: (mode: string) => (mode === 'server' ? 'full' : mode) as 'off' | 'proxy' | 'full',
-        describe: 'DHCP beside TFTP: full (we hand out addresses) or proxy (boot info only); needs --interface or --qemu-link',
+        describe:
+          'DHCP beside TFTP: full (we hand out addresses) or proxy (boot info only); needs --interface or --qemu-link. ' +
+          'U-Boot ignores proxy offers unless built with SERVERIP_FROM_PROXYDHCP (distro builds are not): for U-Boot boards use full DHCP on an isolated link, or set serverip in U-Boot\'s environment (proxy mode prints how)',
       })
       .option('force', { type: 'boolean', describe: 'Serve DHCP on --interface even with a default route or other NICs present' })
       .option('pool', { type: 'string', describe: 'Full DHCP range FIRST-LAST (default: upper half of the interface subnet)' })
@@ -54,7 +56,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
       .option('payload', { type: 'string', describe: 'Payload file or `payload build` directory (with --clients: one sub-directory per board)' })
       .option('interface', { type: 'string', describe: 'Lab NIC (kernel sockets): run inside a network namespace where it is the only NIC' })
       .option('qemu-link', { type: 'string', describe: 'HOSTPORT:GUESTPORT: serve a QEMU -netdev dgram link through the userspace stack (no root)' })
-      .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: per-client boot files and DHCP host entries' })
+      .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: each listed client gets its own board\'s DHCP and TFTP rules (option 43, boot file, Pi prefixes); --board is the default for the rest' })
       .option('tftp-engine', {
         choices: ['auto', 'native', 'typescript'] as const,
         default: 'auto' as const,

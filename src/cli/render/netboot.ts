@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '../../core/progress.js';
 import type { LabEvent, LabProgressEvent } from '../../netboot/lab-network.js';
-import type { NetbootServeEvent, NetbootServeSummary } from '../../workflows/netboot-serve.js';
+import type { NetbootServeEvent, NetbootServeSummary, ServeWarning } from '../../workflows/netboot-serve.js';
 
 /**
  * The netboot servers' events as text: the only place they become words. `netboot serve` prints
@@ -51,10 +51,22 @@ export function renderServeEvent(e: NetbootServeEvent, verbose: boolean): string
   if (e.type === 'serving') {
     return `netboot: ${e.board} (${e.flow}): DHCP file ${e.bootFile}; ${e.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}${e.nonce ? `; payload nonce ${e.nonce}` : ''}${e.clients ? `; for ${e.clients.join(', ')}` : ''}`;
   }
+  if (e.type === 'warning') return renderServeWarning(e);
   if (e.type === 'qemu-link') return `netboot: start QEMU with -nodefaults -netdev ${e.netdev} and a NIC on netdev n0`;
   const { source, text } = describeLabEvent(e);
   if (text !== undefined) return `${source}: ${text}${e.type === 'listening' ? ' (Ctrl-C stops)' : ''}`;
   return verbose ? `${source}: ${JSON.stringify(e.type === 'dhcp' ? e.event : e)}` : undefined;
+}
+
+/** The warning's words: what will not work and what to do instead. */
+export function renderServeWarning(w: ServeWarning): string {
+  const boards = w.boards.join(', ');
+  return [
+    `warning: --dhcp proxy with U-Boot (${boards}): U-Boot ignores proxyDHCP offers unless built with CONFIG_SERVERIP_FROM_PROXYDHCP (distro builds are not), so it will not find this server.`,
+    '  instead: run full DHCP on an isolated lab link (`ip netns exec LAB boardkit netboot serve --dhcp full --interface IF ...`),',
+    `  or give U-Boot this server in its environment and fetch the generated script yourself:`,
+    `  setenv bootcmd 'setenv autoload no; dhcp; setenv serverip ${w.serverIp ?? 'SERVER_IP'}; tftpboot \${scriptaddr} boot.scr.uimg; source \${scriptaddr}'; saveenv`,
+  ].join('\n');
 }
 
 export function renderServeSummary(s: NetbootServeSummary): string {
