@@ -15,10 +15,10 @@ import type { BoardProfile } from '../boards/schema.js';
 import type { BoardRegistry } from '../boards/registry.js';
 import { describePayload, payloadFile } from '../payload/payload-dir.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
-import { patchConfigBlock, newNonce } from '../payload/config-block.js';
+import { newNonce, patchConfigBlock } from '../payload/config-block.js';
 import { nonceHex } from '../payload/report.js';
 import type { DhcpHostEntry, DhcpMode } from '../protocols/dhcp/config.js';
-import { normalizeMac } from '../protocols/net/address.js';
+import { isIpv4, normalizeMac } from '../protocols/net/address.js';
 import { TFTP_PORT } from '../protocols/tftp/defaults.js';
 import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-link.js';
 import type { FrameLink } from '../transports/frame-link.js';
@@ -28,6 +28,7 @@ import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles }
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
 import type { GeneratedFileProvider } from '../netboot/generated-files.js';
 import { planLabInterface } from '../netboot/lab-interface.js';
+import { judgeReport, NETBOOT_REPORT_PORT, ReportListener, type ServedReport } from '../netboot/report-listener.js';
 import { LAB_DEFAULTS, LabNetwork, type LabEvent, type LabNetworkOptions } from '../netboot/lab-network.js';
 
 /** The lab's TFTP and DHCP events as the servers typed them, and what this command adds. */
@@ -35,6 +36,8 @@ export type NetbootServeEvent =
   | LabEvent
   | { type: 'serving'; board: string; flow: BoardBootFiles['flow']; bootFile: string; files: Array<{ name: string; bytes: number }>; nonce?: string; clients?: string[] }
   | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number }
+  /** A served payload's UDP report arrived (the Ethernet oracle on a lab network): `verdict` pass = this run's payload, its NIC transmitting. */
+  | ({ type: 'report'; mac?: string } & ServedReport)
   | ServeWarning;
 
 /**
@@ -42,7 +45,8 @@ export type NetbootServeEvent =
  * `uboot-ignores-proxy-dhcp`: U-Boot takes a proxyDHCP offer only when built with
  * CONFIG_SERVERIP_FROM_PROXYDHCP (net/bootp.c), which distro builds (Debian's u-boot-qemu) are not.
  */
-export type ServeWarning = {
+export type ServeWarning =
+  | {
   type: 'warning';
   code: 'uboot-ignores-proxy-dhcp';
   /** The U-Boot boards served (by --board or --clients). */
@@ -51,7 +55,9 @@ export type ServeWarning = {
   alternatives: Array<'full-dhcp-in-namespace' | 'uboot-serverip-env'>;
   /** Our address on the lab link, for `setenv serverip` (when known). */
   serverIp?: string;
-};
+}
+  /** The report port could not be bound (another server on this host?): payloads still boot, reports are not received. */
+  | { type: 'warning'; code: 'report-port-unavailable'; port: number; message: string };
 
 export interface NetbootServeOptions {
   network: TftpPumpNetwork;
@@ -101,6 +107,8 @@ export interface NetbootServeSummary {
   failed: number;
   bytes: number;
   leases: number;
+  /** Every UDP report the served payloads sent us, with its verdict. */
+  reports: ServedReport[];
 }
 
 /** Parses `ADDR[:PORT]` (IPv6 in brackets). */
@@ -138,17 +146,51 @@ function parseQemuLink(text: string): { hostPort: number; guestPort: number } {
   return { hostPort: ports[0]!, guestPort: ports[1]! };
 }
 
-/** The payload bytes for one board: patched with a fresh nonce when it is the reference payload. */
-async function payloadFor(profile: BoardProfile, path: string, perBoardDir: boolean): Promise<{ bytes: Uint8Array; nonce?: string; name: string }> {
+/** One board's payload: the file's bytes, and a fresh nonce when it is the reference payload (patched per client). */
+async function payloadFor(profile: BoardProfile, path: string, perBoardDir: boolean): Promise<{ bytes: Uint8Array; nonce?: Uint8Array; name: string }> {
   const board = profile.id;
   let dir = path;
   if (perBoardDir && (await stat(join(path, board)).catch(() => undefined))?.isDirectory()) dir = join(path, board);
   const p = await describePayload(dir);
   if (!p.isDirectory) return { bytes: new Uint8Array(await readFile(dir)), name: board };
   if (p.manifest!.board !== profile.id) throw new UsageError(`${dir} holds no payload for '${profile.id}'`, { hint: `boardkit payload build -b ${profile.id} -o ${dir}` });
-  const nonce = newNonce();
-  const bytes = patchConfigBlock(new Uint8Array(await readFile(payloadFile(p, 'flat').file)), { nonce });
-  return { bytes, nonce: nonceHex(nonce), name: 'payload' };
+  return { bytes: new Uint8Array(await readFile(payloadFile(p, 'flat').file)), nonce: newNonce(), name: 'payload' };
+}
+
+/** A MAC for the report frame when the client's is unknown: locally administered, never a vendor's. */
+const UNKNOWN_CLIENT_MAC = '02:b0:4d:ff:ff:fe';
+/** Per-client patched file sets kept (a lab, not a campus): oldest dropped first. */
+const MAX_CLIENT_SETS = 256;
+
+/**
+ * One board's boot files: `base` (the nonce patched, for the listing and DHCP rule), and per client
+ * the same with the report addresses patched (source = the client's address, destination = our
+ * address on that link), so the payload's Ethernet report reaches this server on any lab network.
+ */
+class BoardFiles {
+  private readonly perClient = new Map<string, BoardBootFiles>();
+  readonly base: BoardBootFiles;
+  constructor(
+    private readonly make: (payload: Uint8Array) => BoardBootFiles,
+    private readonly payload: Uint8Array,
+    readonly nonce: Uint8Array | undefined,
+  ) {
+    this.base = make(nonce ? patchConfigBlock(payload, { nonce }) : payload);
+  }
+
+  for(client: ClientInfo, reportTo: string | undefined): BoardBootFiles {
+    if (!this.nonce || !reportTo || !isIpv4(client.address)) return this.base;
+    const mac = client.mac ? normalizeMac(client.mac) : UNKNOWN_CLIENT_MAC;
+    const key = `${client.address}|${mac}`;
+    let set = this.perClient.get(key);
+    if (!set) {
+      const patched = patchConfigBlock(this.payload, { nonce: this.nonce, mac, ip: client.address, peerIp: reportTo, srcPort: NETBOOT_REPORT_PORT - 1, peerPort: NETBOOT_REPORT_PORT });
+      set = this.make(patched);
+      this.perClient.set(key, set);
+      if (this.perClient.size > MAX_CLIENT_SETS) this.perClient.delete(this.perClient.keys().next().value!);
+    }
+    return set;
+  }
 }
 
 export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServeSummary> {
@@ -172,28 +214,31 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   const clients = o.clients ? parseClients(o.clients) : [];
   const boards = [...new Set([...(o.board ? [o.board] : []), ...clients.map((c) => c.board)])];
   if (boards.length && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
-  const perBoard = new Map<string, BoardBootFiles>();
+  const perBoard = new Map<string, BoardFiles>();
   for (const board of boards) {
     const profile = o.registry!.get(board).profile;
     const p = await payloadFor(profile, o.payload!, clients.length > 0);
     const firmware = netbootFlow(profile) === 'rpi-firmware' ? await firmwareFiles(profile, o) : undefined;
-    const files = boardBootFiles(profile, p.bytes, { payloadName: p.name, ...(firmware ? { firmware } : {}) });
+    const files = new BoardFiles((bytes) => boardBootFiles(profile, bytes, { payloadName: p.name, ...(firmware ? { firmware } : {}) }), p.bytes, p.nonce);
     perBoard.set(board, files);
     const forClients = clients.filter((c) => c.board === board).map((c) => c.mac);
-    emit({ type: 'serving', board, flow: files.flow, bootFile: files.bootFile, files: Object.entries(files.files).map(([name, b]) => ({ name, bytes: b.length })), ...(p.nonce ? { nonce: p.nonce } : {}), ...(forClients.length ? { clients: forClients } : {}) });
+    const base = files.base;
+    emit({ type: 'serving', board, flow: base.flow, bootFile: base.bootFile, files: Object.entries(base.files).map(([name, b]) => ({ name, bytes: b.length })), ...(p.nonce ? { nonce: nonceHex(p.nonce) } : {}), ...(forClients.length ? { clients: forClients } : {}) });
   }
   const byMac = new Map(clients.map((c) => [c.mac, perBoard.get(c.board)!]));
+  // Set once the lab's address is known: where served payloads send their UDP report.
+  let reportTo: string | undefined;
   const generated: GeneratedFileProvider | undefined = perBoard.size
     ? (client: ClientInfo, name: string) => {
         const key = name.replace(/^\/+/, '');
         const mine = client.mac ? byMac.get(normalizeMac(client.mac)) : undefined;
-        const set = mine ?? (o.board ? perBoard.get(o.board) : undefined);
+        const set = (mine ?? (o.board ? perBoard.get(o.board) : undefined))?.for(client, reportTo);
         return set?.files[set.flow === 'rpi-firmware' ? stripPiSerialPrefix(key) : key];
       }
     : undefined;
   // Each listed client gets its own board's DHCP rule (option 43, boot file); --board is the default for the rest.
-  const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.bootFile, rule: perBoard.get(c.board)!.bootRule }));
-  const main = o.board ? perBoard.get(o.board) : undefined;
+  const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.base.bootFile, rule: perBoard.get(c.board)!.base.bootRule }));
+  const main = o.board ? perBoard.get(o.board)?.base : undefined;
 
   // Where: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
   const listen = parseListen(o.listen);
@@ -219,7 +264,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
     };
   } else where = { network: o.network, listen };
 
-  const ubootBoards = [...perBoard.entries()].filter(([, f]) => f.flow === 'uboot-script').map(([b]) => b);
+  const ubootBoards = [...perBoard.entries()].filter(([, f]) => f.base.flow === 'uboot-script').map(([b]) => b);
   if (dhcpMode === 'proxy' && ubootBoards.length) {
     const serverIp = where.serverIp ?? (o.qemuLink ? LAB_DEFAULTS.serverIp : undefined);
     emit({ type: 'warning', code: 'uboot-ignores-proxy-dhcp', boards: ubootBoards, alternatives: ['full-dhcp-in-namespace', 'uboot-serverip-env'], ...(serverIp ? { serverIp } : {}) });
@@ -243,12 +288,32 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
       emit(e);
     },
   });
+  const reports: ServedReport[] = [];
+  let listener: ReportListener | undefined;
   try {
+    const served = new Map([...perBoard].filter(([, f]) => f.nonce).map(([b, f]) => [b, nonceHex(f.nonce!)]));
+    if (served.size) {
+      // Our address on the lab link; on unspecific kernel sockets, the limited broadcast (any listener on the port hears it).
+      const ours = lab.serverIp ?? (isIpv4(listen.address) && listen.address !== '0.0.0.0' ? listen.address : undefined);
+      const net = lab.stack?.network ?? o.network;
+      try {
+        listener = await ReportListener.start(net, { address: lab.stack ? undefined : (ours ?? '0.0.0.0'), port: NETBOOT_REPORT_PORT }, (r, from) => {
+          const judged = judgeReport(r, from, served);
+          const mac = lab.dhcp?.macOf(from.address);
+          reports.push(judged);
+          emit({ type: 'report', ...judged, ...(mac ? { mac } : {}) });
+        });
+        reportTo = ours ?? '255.255.255.255';
+      } catch (err) {
+        emit({ type: 'warning', code: 'report-port-unavailable', port: NETBOOT_REPORT_PORT, message: err instanceof Error ? err.message : String(err) });
+      }
+    }
     if (!o.signal?.aborted) await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
+    await listener?.close();
     await lab.close();
   }
-  return { address: lab.address, ...summary, leases: lab.dhcp?.leases().length ?? 0 };
+  return { address: lab.address, ...summary, leases: lab.dhcp?.leases().length ?? 0, reports };
 }
 
 /** The VideoCore files of a Pi's boot chain (bootcode.bin, start*.elf, fixup*.dat), from the verified cache, by TFTP name. */

@@ -172,7 +172,10 @@ describe.skipIf(skip !== undefined)(`mixed lab: U-Boot, Pi 4 and UEFI clients of
         expect(piFiles[`${SERIAL}/start4.elf`] && sha(piFiles[`${SERIAL}/start4.elf`]!)).toBe(await cached('rpi-start4-elf'));
         expect(piFiles['fixup4.dat'] && sha(piFiles['fixup4.dat']!)).toBe(await cached('rpi-fixup4-dat'));
         expect(new TextDecoder().decode(piFiles[`${SERIAL}/config.txt`])).toContain('kernel=kernel8.img');
-        expect(Buffer.from(readConfigBlock(piFiles[`${SERIAL}/kernel8.img`]!).nonce).toString('hex')).toBe(serving.rpi4b!.nonce);
+        const piBlock = readConfigBlock(piFiles[`${SERIAL}/kernel8.img`]!);
+        expect(Buffer.from(piBlock.nonce).toString('hex')).toBe(serving.rpi4b!.nonce);
+        // The report addresses patched for this client: from its own address and MAC, to the server on this link.
+        expect(piBlock).toMatchObject({ ip: addr(PI_MAC), mac: PI_MAC, peerIp: '192.0.2.1', peerPort: 40001 });
 
         const pcFiles = await fetchAs(addr(PC_MAC), ['bootx64.efi', 'boot.scr.uimg']);
         expect(Buffer.from(pcFiles['bootx64.efi']!.subarray(0, 2)).toString('latin1')).toBe('MZ');
