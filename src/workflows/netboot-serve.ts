@@ -17,6 +17,7 @@ import { describePayload, payloadFile } from '../payload/payload-dir.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
 import { newNonce, patchConfigBlock } from '../payload/config-block.js';
 import { nonceHex } from '../payload/report.js';
+import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import type { DhcpHostEntry, DhcpMode } from '../protocols/dhcp/config.js';
 import { isIpv4, normalizeMac } from '../protocols/net/address.js';
 import { TFTP_PORT } from '../protocols/tftp/defaults.js';
@@ -24,9 +25,11 @@ import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-li
 import type { FrameLink } from '../transports/frame-link.js';
 import type { InterfaceFacts } from '../transports/net-interfaces.js';
 import type { TftpPumpNetwork } from '../transports/tftp-pump.js';
-import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
+import { boardBootFiles, boardBootRule, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
+import { describeImageBootPartition, imageScriptPayload, readImageFile } from '../netboot/image-root.js';
+import { netbootScript } from '../netboot/uboot-script.js';
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
-import type { GeneratedFileProvider } from '../netboot/generated-files.js';
+import { firstOf, type GeneratedFileProvider } from '../netboot/generated-files.js';
 import { planLabInterface } from '../netboot/lab-interface.js';
 import { judgeReport, NETBOOT_REPORT_PORT, ReportListener, type ServedReport } from '../netboot/report-listener.js';
 import { LAB_DEFAULTS, LabNetwork, type LabEvent, type LabNetworkOptions } from '../netboot/lab-network.js';
@@ -38,6 +41,8 @@ export type NetbootServeEvent =
   | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number }
   /** A served payload's UDP report arrived (the Ethernet oracle on a lab network): `verdict` pass = this run's payload, its NIC transmitting. */
   | ({ type: 'report'; mac?: string } & ServedReport)
+  /** `--image`: the boot partition served, and with --board what DHCP names and which image file the netboot script fetches. */
+  | { type: 'serving-image'; image: string; partition: number; table: 'mbr' | 'gpt'; files: Array<{ name: string; bytes: number }>; board?: string; flow?: BoardBootFiles['flow']; bootFile?: string; payloadFile?: string }
   | ServeWarning;
 
 /**
@@ -88,6 +93,8 @@ export interface NetbootServeOptions {
   qemuLink?: string;
   /** `MAC=board[,MAC=board…]`: per-client boot files (and DHCP host entries). */
   clients?: string;
+  /** A disk image (`image build`): serve its boot partition's files, read through our FAT reader. */
+  image?: string;
   registry?: BoardRegistry;
   /** Where the verified artefacts are cached (a Pi's firmware files; default: the user cache). */
   cacheDir?: string;
@@ -196,9 +203,11 @@ class BoardFiles {
 export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServeSummary> {
   const emit = (e: NetbootServeEvent) => o.onEvent?.(e);
   const dhcpMode = o.dhcp ?? 'off';
-  if ((o.board || o.clients) && !o.payload) throw new UsageError('--board/--clients serve a payload: pass --payload FILE_OR_DIR');
+  if (o.image && o.payload) throw new UsageError('--image already holds the payload: pass --image or --payload, not both');
+  if (o.image && o.clients) throw new UsageError('--clients with --image is not supported: one image is one board', { hint: 'serve the mixed lab with --payload DIR (one payload build per board), or one --image per server' });
+  if ((o.board || o.clients) && !o.payload && !o.image) throw new UsageError('--board/--clients serve a payload: pass --payload FILE_OR_DIR (or --image out.img)');
   if (o.payload && !o.board && !o.clients) throw new UsageError('--payload needs --board (or --clients MAC=board) to know which boot files to generate');
-  if (!o.root && !o.payload) throw new UsageError('nothing to serve: pass --root DIR and/or --board B --payload P');
+  if (!o.root && !o.payload && !o.image) throw new UsageError('nothing to serve: pass --root DIR, --board B --payload P, or --image out.img');
   if (dhcpMode !== 'off' && !o.interface && !o.qemuLink) {
     throw new UsageError(`--dhcp ${dhcpMode} needs the lab network: --interface IF (inside a namespace that owns it) or --qemu-link`, { hint: 'DHCP over kernel sockets is only safe where the lab NIC is the only one' });
   }
@@ -212,8 +221,10 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
 
   // Boot files: one board for everyone, or one per client MAC.
   const clients = o.clients ? parseClients(o.clients) : [];
-  const boards = [...new Set([...(o.board ? [o.board] : []), ...clients.map((c) => c.board)])];
-  if (boards.length && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
+  const boards = o.payload ? [...new Set([...(o.board ? [o.board] : []), ...clients.map((c) => c.board)])] : [];
+  if ((o.board || boards.length) && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
+  const image = o.image ? serveImage(o.image, o.board ? o.registry!.get(o.board).profile : undefined) : undefined;
+  if (image) emit(image.event);
   const perBoard = new Map<string, BoardFiles>();
   for (const board of boards) {
     const profile = o.registry!.get(board).profile;
@@ -228,7 +239,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   const byMac = new Map(clients.map((c) => [c.mac, perBoard.get(c.board)!]));
   // Set once the lab's address is known: where served payloads send their UDP report.
   let reportTo: string | undefined;
-  const generated: GeneratedFileProvider | undefined = perBoard.size
+  const boardFiles: GeneratedFileProvider | undefined = perBoard.size
     ? (client: ClientInfo, name: string) => {
         const key = name.replace(/^\/+/, '');
         const mine = client.mac ? byMac.get(normalizeMac(client.mac)) : undefined;
@@ -238,7 +249,9 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
     : undefined;
   // Each listed client gets its own board's DHCP rule (option 43, boot file); --board is the default for the rest.
   const hosts: DhcpHostEntry[] = clients.map((c) => ({ mac: c.mac, bootfile: perBoard.get(c.board)!.base.bootFile, rule: perBoard.get(c.board)!.base.bootRule }));
-  const main = o.board ? perBoard.get(o.board)?.base : undefined;
+  const main = o.board ? (perBoard.get(o.board)?.base ?? image?.main) : undefined;
+  const providers = [boardFiles, image?.files].filter((p): p is GeneratedFileProvider => p !== undefined);
+  const generated = providers.length ? firstOf(...providers) : undefined;
 
   // Where: a QEMU link through our userspace stack, or kernel sockets (optionally on a lab NIC).
   const listen = parseListen(o.listen);
@@ -265,6 +278,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   } else where = { network: o.network, listen };
 
   const ubootBoards = [...perBoard.entries()].filter(([, f]) => f.base.flow === 'uboot-script').map(([b]) => b);
+  if (image?.event.flow === 'uboot-script') ubootBoards.push(image.event.board!);
   if (dhcpMode === 'proxy' && ubootBoards.length) {
     const serverIp = where.serverIp ?? (o.qemuLink ? LAB_DEFAULTS.serverIp : undefined);
     emit({ type: 'warning', code: 'uboot-ignores-proxy-dhcp', boards: ubootBoards, alternatives: ['full-dhcp-in-namespace', 'uboot-serverip-env'], ...(serverIp ? { serverIp } : {}) });
@@ -314,6 +328,42 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
     await lab.close();
   }
   return { address: lab.address, ...summary, leases: lab.dhcp?.leases().length ?? 0, reports };
+}
+
+/**
+ * `--image`: the image's boot partition as TFTP files; with a board, that board's DHCP rule, and
+ * the name mapping its netboot client needs: a U-Boot board gets a generated netboot script
+ * (`bootFile`) that fetches the payload file the image's own disk boot script loads (the bytes of
+ * the image, not a rebuilt copy); a Pi's `<serial>/` prefix is dropped; a UEFI PC's boot file is
+ * also looked up under `EFI/BOOT/`, where the image's ESP keeps it.
+ */
+function serveImage(path: string, profile: BoardProfile | undefined): { files: GeneratedFileProvider; main?: { bootRule: BootRule; bootFile: string }; event: Extract<NetbootServeEvent, { type: 'serving-image' }> } {
+  const part = describeImageBootPartition(path);
+  const event: Extract<NetbootServeEvent, { type: 'serving-image' }> = { type: 'serving-image', image: path, partition: part.index, table: part.table, files: part.files.map((f) => ({ name: f.path.replace(/^\//, ''), bytes: f.size })) };
+  let candidates = (name: string): string[] => [name];
+  let script: { name: string; bytes: Uint8Array } | undefined;
+  if (!profile) return { files: (_c, name) => readImageFile(path, name), event };
+  const flow = netbootFlow(profile);
+  const nb = profile.netboot!;
+  if (flow === 'uboot-script') {
+    const payloadFile = imageScriptPayload(path);
+    if (!payloadFile) throw new UsageError(`${path} has no U-Boot boot script that loads a payload (boot.scr with a load command)`, { hint: `build the image for a U-Boot board: boardkit image build -b ${profile.id} -p PAYLOAD` });
+    if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
+    script = { name: nb.bootFile, bytes: netbootScript({ loadAddress: profile.memory.loadAddress, file: payloadFile, arch: profile.arch }) };
+    event.payloadFile = payloadFile;
+  } else if (flow === 'rpi-firmware') candidates = (name) => [stripPiSerialPrefix(name)];
+  else candidates = (name) => [name, `EFI/BOOT/${name}`];
+  Object.assign(event, { board: profile.id, flow, bootFile: nb.bootFile });
+  const files: GeneratedFileProvider = (_client, name) => {
+    const key = name.replace(/^\/+/, '');
+    if (script && key === script.name) return script.bytes;
+    for (const c of candidates(key)) {
+      const bytes = readImageFile(path, c);
+      if (bytes) return bytes;
+    }
+    return undefined;
+  };
+  return { files, main: { bootRule: boardBootRule(profile), bootFile: nb.bootFile }, event };
 }
 
 /** The VideoCore files of a Pi's boot chain (bootcode.bin, start*.elf, fixup*.dat), from the verified cache, by TFTP name. */

@@ -26,7 +26,7 @@ def opt(code, value):
 
 
 def client_options(kind, msg_type, mac, request=None):
-    """The options each client sends, from the reference facts (netboot.md section 4, (b))."""
+    """The options each client sends, as U-Boot (net/bootp.c), the Pi 4 EEPROM and EDK2 PXE send them."""
     o = opt(53, bytes([msg_type]))
     if kind == "uboot":
         # U-Boot on RISC-V: option 60 "U-Boot", no option 93 (net/bootp.c).

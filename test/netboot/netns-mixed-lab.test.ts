@@ -16,7 +16,7 @@ import { nodeRunEnvironment, ROOT } from '../helpers/node-env.js';
 /**
  * A mixed lab on one link, one server: `--board qemu-riscv64-virt` (the default) with
  * `--clients <pi>=rpi4b,<pc>=x86-kiosk`. An independent client (scapy, test/netboot/dhcp-probe.py)
- * sends the DISCOVERs a U-Boot, a Pi 4 EEPROM and a UEFI x64 PXE ROM send (reference netboot.md §4)
+ * sends the DISCOVERs a U-Boot, a Pi 4 EEPROM and a UEFI x64 PXE ROM send (U-Boot net/bootp.c; the Pi 4 EEPROM netboot exchange; EDK2 PXE)
  * and decodes the offers; each must carry its own board's rules, in full and in proxy mode. Then
  * curl, from each client's address, fetches what that client's board boots (the Pi's files under
  * its `<serial>/` prefix), and the U-Boot client's address does not get the Pi's files.

@@ -52,6 +52,10 @@ export function renderServeEvent(e: NetbootServeEvent, verbose: boolean): string
     return `netboot: ${e.board} (${e.flow}): DHCP file ${e.bootFile}; ${e.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}${e.nonce ? `; payload nonce ${e.nonce}` : ''}${e.clients ? `; for ${e.clients.join(', ')}` : ''}`;
   }
   if (e.type === 'warning') return renderServeWarning(e);
+  if (e.type === 'serving-image') {
+    const boot = e.board ? `; ${e.board} (${e.flow}): DHCP file ${e.bootFile}${e.payloadFile ? `, its netboot script fetches ${e.payloadFile} from the image` : ''}` : '';
+    return `netboot: ${e.image} partition ${e.partition} (${e.table}): ${e.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}${boot}`;
+  }
   if (e.type === 'report') {
     const who = `${e.from.address}${e.mac ? ` (${e.mac})` : ''}`;
     return `report: ${e.board} at ${who}: ${e.verdict === 'pass' ? `PASS, this run's nonce ${e.nonce}` : `FAIL, ${e.reason}`}`;
