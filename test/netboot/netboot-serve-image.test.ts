@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,35 @@ describe('netboot serve --image', () => {
     expect(r.stderr.toString()).toMatch(/no partition table|no FAT boot partition/);
     expect(imageScriptPayload(img)).toBe('boardkit.uimg');
   }, 60_000);
+
+  it('-b x86-kiosk: the PXE boot file is the ESP\'s EFI/BOOT/BOOTX64.EFI, the bytes mcopy extracts; a rebuilt image is served from the next request on', async () => {
+    const kiosk = join(dir, 'kiosk');
+    await cli(['payload', 'build', '-b', 'x86-kiosk', '--drivers', 'uart', '-o', join(kiosk, 'payload')]);
+    const efi = (await readdir(join(kiosk, 'payload'))).find((f) => /\.efi$/i.test(f))!;
+    const kimg = join(kiosk, 'kiosk.img');
+    await cli(['image', 'build', '-b', 'x86-kiosk', '-p', join(kiosk, 'payload', efi), '-o', kimg]);
+    const part = describeImageBootPartition(kimg);
+    expect(part.table).toBe('gpt');
+    const at = `${kimg}@@${part.firstLba * 512}`;
+    const want = await env.spawner.run('mcopy', ['-n', '-i', at, '::/EFI/BOOT/BOOTX64.EFI', '-'], { timeoutMs: 30_000 });
+    expect(want.exitCode, want.stderr.toString()).toBe(0);
+    const { stream, stop } = await serve(['-b', 'x86-kiosk', '--image', kimg, '--listen', '127.0.0.1:0']);
+    try {
+      await stream.waitFor((es) => es.some((e) => e.type === 'listening'), 20_000);
+      const port = stream.events().find((e) => e.type === 'listening')?.address.port as number;
+      expect(stream.events().find((e) => e.type === 'serving-image'), stream.stderr()).toMatchObject({ board: 'x86-kiosk', flow: 'pxe', bootFile: 'bootx64.efi' });
+      const got = await env.spawner.run('curl', ['-s', '--fail', `tftp://127.0.0.1:${port}/bootx64.efi`], { timeoutMs: 30_000 });
+      expect(got.exitCode).toBe(0);
+      expect(Buffer.compare(got.stdout, want.stdout)).toBe(0);
+      // image build writes a new file and renames it over the old one: the next request reads the new image.
+      await cli(['image', 'build', '-b', 'x86-kiosk', '-p', join(kiosk, 'payload', efi), '-o', kimg, '--add', `${join(dir, 'payload', 'payload.bin')}:extra.bin`]);
+      const extra = await env.spawner.run('curl', ['-s', '--fail', `tftp://127.0.0.1:${port}/extra.bin`], { timeoutMs: 30_000 });
+      expect(extra.exitCode, 'a file only the rebuilt image has').toBe(0);
+      expect(Buffer.compare(extra.stdout, await readFile(join(dir, 'payload', 'payload.bin')))).toBe(0);
+    } finally {
+      await stop();
+    }
+  }, 180_000);
 
   it('U-Boot netboots the payload out of the image (qemu-riscv64-virt on the printed -netdev dgram link)', async () => {
     const part = describeImageBootPartition(img);
