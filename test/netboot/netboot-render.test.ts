@@ -3,7 +3,10 @@
  * lines and `run --netboot` progress lines come from the same events the servers emit (no text
  * made in netboot/ or workflows/, no event flattened and cast back on the way).
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/node-env.js';
 import { netbootProgressText, renderServeEvent, renderServeSummary } from '../../src/cli/render/netboot.js';
 import { labProgress, type LabEvent } from '../../src/netboot/lab-network.js';
 import type { TftpTransferInfo } from '../../src/netboot/tftp-server.js';
@@ -45,5 +48,12 @@ describe('netboot event rendering', () => {
     expect(labProgress(ack)).toMatchObject({ source: 'dhcp', type: 'ack', data: { mac: '52:54:00:12:34:56', bootfile: 'boot.scr.uimg' } });
     expect(netbootProgressText(labProgress(ack))).toBe('ack 192.0.2.100 to 52:54:00:12:34:56 (file boot.scr.uimg)');
     expect(netbootProgressText({ source: 'qemu', type: 'stage', message: 'x' })).toBeUndefined();
+  });
+
+  it('serve --help says U-Boot ignores proxy offers without SERVERIP_FROM_PROXYDHCP, and what to do instead', () => {
+    const help = execFileSync(process.execPath, [join(ROOT, 'bin', 'boardkit.js'), 'netboot', 'serve', '--help'], { cwd: ROOT }).toString().replace(/\s+/g, ' ');
+    expect(help).toContain('U-Boot ignores proxy offers unless built with SERVERIP_FROM_PROXYDHCP');
+    expect(help).toMatch(/full DHCP on an isolated link, or set serverip in U-Boot's environment/);
+    expect(help).toContain('--image');
   });
 });
