@@ -18,7 +18,12 @@ import { FatReader, type FatEntry } from '../protocols/fat/index.js';
 import { decodeGptEntries, decodeGptHeader, GptTypeAlias } from '../protocols/gpt/index.js';
 import { decodeMbr, MBR_TYPE_GPT_PROTECTIVE } from '../protocols/mbr/index.js';
 import { decodeScriptImage } from '../protocols/uimage.js';
+import type { BoardProfile } from '../boards/schema.js';
+import { UsageError } from '../core/errors.js';
+import type { BootRule } from '../protocols/dhcp/boot-rules.js';
+import { boardBootRule, netbootFlow, stripPiSerialPrefix, type NetbootFlow } from './board-boot-files.js';
 import type { GeneratedFileProvider } from './generated-files.js';
+import { netbootScript } from './uboot-script.js';
 
 const SECTOR = 512;
 
@@ -30,6 +35,19 @@ export interface ImageBootPartition {
   sizeLba: number;
   /** Every file (not directory) in it, with its path from the partition root (`/EFI/BOOT/BOOTX64.EFI`). */
   files: Array<{ path: string; size: number }>;
+}
+
+/** What `--image` serves: the boot partition, and with a board what DHCP names and which image file the netboot script fetches. */
+export interface ImageServingEvent {
+  type: 'serving-image';
+  image: string;
+  partition: number;
+  table: 'mbr' | 'gpt';
+  files: Array<{ name: string; bytes: number }>;
+  board?: string;
+  flow?: NetbootFlow;
+  bootFile?: string;
+  payloadFile?: string;
 }
 
 export class ImageRootError extends BoardkitError {
@@ -155,4 +173,40 @@ export function imageScriptPayload(path: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * `--image`: the image's boot partition as TFTP files; with a board, that board's DHCP rule, and
+ * the name mapping its netboot client needs: a U-Boot board gets a generated netboot script
+ * (`bootFile`) that fetches the payload file the image's own disk boot script loads (the bytes of
+ * the image, not a rebuilt copy); a Pi's `<serial>/` prefix is dropped; a UEFI PC's boot file is
+ * also looked up under `EFI/BOOT/`, where the image's ESP keeps it.
+ */
+export function imageBootService(path: string, profile: BoardProfile | undefined): { files: GeneratedFileProvider; main?: { bootRule: BootRule; bootFile: string }; event: ImageServingEvent } {
+  const part = describeImageBootPartition(path);
+  const event: ImageServingEvent = { type: 'serving-image', image: path, partition: part.index, table: part.table, files: part.files.map((f) => ({ name: f.path.replace(/^\//, ''), bytes: f.size })) };
+  let candidates = (name: string): string[] => [name];
+  let script: { name: string; bytes: Uint8Array } | undefined;
+  if (!profile) return { files: (_c, name) => readImageFile(path, name), event };
+  const flow = netbootFlow(profile);
+  const nb = profile.netboot!;
+  if (flow === 'uboot-script') {
+    const payloadFile = imageScriptPayload(path);
+    if (!payloadFile) throw new UsageError(`${path} has no U-Boot boot script that loads a payload (boot.scr with a load command)`, { hint: `build the image for a U-Boot board: boardkit image build -b ${profile.id} -p PAYLOAD` });
+    if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
+    script = { name: nb.bootFile, bytes: netbootScript({ loadAddress: profile.memory.loadAddress, file: payloadFile, arch: profile.arch }) };
+    event.payloadFile = payloadFile;
+  } else if (flow === 'rpi-firmware') candidates = (name) => [stripPiSerialPrefix(name)];
+  else candidates = (name) => [name, `EFI/BOOT/${name}`];
+  Object.assign(event, { board: profile.id, flow, bootFile: nb.bootFile });
+  const files: GeneratedFileProvider = (_client, name) => {
+    const key = name.replace(/^\/+/, '');
+    if (script && key === script.name) return script.bytes;
+    for (const c of candidates(key)) {
+      const bytes = readImageFile(path, c);
+      if (bytes) return bytes;
+    }
+    return undefined;
+  };
+  return { files, main: { bootRule: boardBootRule(profile), bootFile: nb.bootFile }, event };
 }

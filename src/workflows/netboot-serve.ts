@@ -6,6 +6,11 @@
  *   which must be the only NIC where we run (a network namespace that owns the lab NIC);
  * - a QEMU `-netdev dgram` link (`qemuLink`): our userspace Ethernet/IPv4/UDP stack, no root.
  * A Raspberry Pi's firmware files are resolved from the verified artefact cache here.
+ *
+ * Each client listed in `clients` gets its own board's DHCP rule and files; `board` is the default
+ * for the rest. A served reference payload carries this run's nonce and, per client, the server's
+ * address on the link as its UDP report destination: reports arrive as `report` events and their
+ * verdicts end up in the summary. `image` serves a disk image's boot partition in place.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +20,8 @@ import type { BoardProfile } from '../boards/schema.js';
 import type { BoardRegistry } from '../boards/registry.js';
 import { describePayload, payloadFile } from '../payload/payload-dir.js';
 import { BoardkitError, UsageError } from '../core/errors.js';
-import { newNonce, patchConfigBlock } from '../payload/config-block.js';
+import { newNonce } from '../payload/config-block.js';
 import { nonceHex } from '../payload/report.js';
-import type { BootRule } from '../protocols/dhcp/boot-rules.js';
 import type { DhcpHostEntry, DhcpMode } from '../protocols/dhcp/config.js';
 import { isIpv4, normalizeMac } from '../protocols/net/address.js';
 import { TFTP_PORT } from '../protocols/tftp/defaults.js';
@@ -25,9 +29,9 @@ import type { DatagramAddress, DatagramNetwork } from '../transports/datagram-li
 import type { FrameLink } from '../transports/frame-link.js';
 import type { InterfaceFacts } from '../transports/net-interfaces.js';
 import type { TftpPumpNetwork } from '../transports/tftp-pump.js';
-import { boardBootFiles, boardBootRule, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
-import { describeImageBootPartition, imageScriptPayload, readImageFile } from '../netboot/image-root.js';
-import { netbootScript } from '../netboot/uboot-script.js';
+import { boardBootFiles, netbootFlow, stripPiSerialPrefix, type BoardBootFiles } from '../netboot/board-boot-files.js';
+import { imageBootService, type ImageServingEvent } from '../netboot/image-root.js';
+import { BoardFiles } from '../netboot/served-payload.js';
 import { FileRoot, type ClientInfo, type PerClientKey } from '../netboot/file-root.js';
 import { firstOf, type GeneratedFileProvider } from '../netboot/generated-files.js';
 import { planLabInterface } from '../netboot/lab-interface.js';
@@ -41,8 +45,7 @@ export type NetbootServeEvent =
   | { type: 'qemu-link'; netdev: string; hostPort: number; guestPort: number }
   /** A served payload's UDP report arrived (the Ethernet oracle on a lab network): `verdict` pass = this run's payload, its NIC transmitting. */
   | ({ type: 'report'; mac?: string } & ServedReport)
-  /** `--image`: the boot partition served, and with --board what DHCP names and which image file the netboot script fetches. */
-  | { type: 'serving-image'; image: string; partition: number; table: 'mbr' | 'gpt'; files: Array<{ name: string; bytes: number }>; board?: string; flow?: BoardBootFiles['flow']; bootFile?: string; payloadFile?: string }
+  | ImageServingEvent
   | ServeWarning;
 
 /**
@@ -52,15 +55,15 @@ export type NetbootServeEvent =
  */
 export type ServeWarning =
   | {
-  type: 'warning';
-  code: 'uboot-ignores-proxy-dhcp';
-  /** The U-Boot boards served (by --board or --clients). */
-  boards: string[];
-  /** What works instead, in order of preference. */
-  alternatives: Array<'full-dhcp-in-namespace' | 'uboot-serverip-env'>;
-  /** Our address on the lab link, for `setenv serverip` (when known). */
-  serverIp?: string;
-}
+      type: 'warning';
+      code: 'uboot-ignores-proxy-dhcp';
+      /** The U-Boot boards served (by --board or --clients). */
+      boards: string[];
+      /** What works instead, in order of preference. */
+      alternatives: Array<'full-dhcp-in-namespace' | 'uboot-serverip-env'>;
+      /** Our address on the lab link, for `setenv serverip` (when known). */
+      serverIp?: string;
+    }
   /** The report port could not be bound (another server on this host?): payloads still boot, reports are not received. */
   | { type: 'warning'; code: 'report-port-unavailable'; port: number; message: string };
 
@@ -164,42 +167,6 @@ async function payloadFor(profile: BoardProfile, path: string, perBoardDir: bool
   return { bytes: new Uint8Array(await readFile(payloadFile(p, 'flat').file)), nonce: newNonce(), name: 'payload' };
 }
 
-/** A MAC for the report frame when the client's is unknown: locally administered, never a vendor's. */
-const UNKNOWN_CLIENT_MAC = '02:b0:4d:ff:ff:fe';
-/** Per-client patched file sets kept (a lab, not a campus): oldest dropped first. */
-const MAX_CLIENT_SETS = 256;
-
-/**
- * One board's boot files: `base` (the nonce patched, for the listing and DHCP rule), and per client
- * the same with the report addresses patched (source = the client's address, destination = our
- * address on that link), so the payload's Ethernet report reaches this server on any lab network.
- */
-class BoardFiles {
-  private readonly perClient = new Map<string, BoardBootFiles>();
-  readonly base: BoardBootFiles;
-  constructor(
-    private readonly make: (payload: Uint8Array) => BoardBootFiles,
-    private readonly payload: Uint8Array,
-    readonly nonce: Uint8Array | undefined,
-  ) {
-    this.base = make(nonce ? patchConfigBlock(payload, { nonce }) : payload);
-  }
-
-  for(client: ClientInfo, reportTo: string | undefined): BoardBootFiles {
-    if (!this.nonce || !reportTo || !isIpv4(client.address)) return this.base;
-    const mac = client.mac ? normalizeMac(client.mac) : UNKNOWN_CLIENT_MAC;
-    const key = `${client.address}|${mac}`;
-    let set = this.perClient.get(key);
-    if (!set) {
-      const patched = patchConfigBlock(this.payload, { nonce: this.nonce, mac, ip: client.address, peerIp: reportTo, srcPort: NETBOOT_REPORT_PORT - 1, peerPort: NETBOOT_REPORT_PORT });
-      set = this.make(patched);
-      this.perClient.set(key, set);
-      if (this.perClient.size > MAX_CLIENT_SETS) this.perClient.delete(this.perClient.keys().next().value!);
-    }
-    return set;
-  }
-}
-
 export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServeSummary> {
   const emit = (e: NetbootServeEvent) => o.onEvent?.(e);
   const dhcpMode = o.dhcp ?? 'off';
@@ -223,7 +190,7 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
   const clients = o.clients ? parseClients(o.clients) : [];
   const boards = o.payload ? [...new Set([...(o.board ? [o.board] : []), ...clients.map((c) => c.board)])] : [];
   if ((o.board || boards.length) && !o.registry) throw new UsageError('--board needs the board profiles (internal: no registry passed)');
-  const image = o.image ? serveImage(o.image, o.board ? o.registry!.get(o.board).profile : undefined) : undefined;
+  const image = o.image ? imageBootService(o.image, o.board ? o.registry!.get(o.board).profile : undefined) : undefined;
   if (image) emit(image.event);
   const perBoard = new Map<string, BoardFiles>();
   for (const board of boards) {
@@ -328,42 +295,6 @@ export async function netbootServe(o: NetbootServeOptions): Promise<NetbootServe
     await lab.close();
   }
   return { address: lab.address, ...summary, leases: lab.dhcp?.leases().length ?? 0, reports };
-}
-
-/**
- * `--image`: the image's boot partition as TFTP files; with a board, that board's DHCP rule, and
- * the name mapping its netboot client needs: a U-Boot board gets a generated netboot script
- * (`bootFile`) that fetches the payload file the image's own disk boot script loads (the bytes of
- * the image, not a rebuilt copy); a Pi's `<serial>/` prefix is dropped; a UEFI PC's boot file is
- * also looked up under `EFI/BOOT/`, where the image's ESP keeps it.
- */
-function serveImage(path: string, profile: BoardProfile | undefined): { files: GeneratedFileProvider; main?: { bootRule: BootRule; bootFile: string }; event: Extract<NetbootServeEvent, { type: 'serving-image' }> } {
-  const part = describeImageBootPartition(path);
-  const event: Extract<NetbootServeEvent, { type: 'serving-image' }> = { type: 'serving-image', image: path, partition: part.index, table: part.table, files: part.files.map((f) => ({ name: f.path.replace(/^\//, ''), bytes: f.size })) };
-  let candidates = (name: string): string[] => [name];
-  let script: { name: string; bytes: Uint8Array } | undefined;
-  if (!profile) return { files: (_c, name) => readImageFile(path, name), event };
-  const flow = netbootFlow(profile);
-  const nb = profile.netboot!;
-  if (flow === 'uboot-script') {
-    const payloadFile = imageScriptPayload(path);
-    if (!payloadFile) throw new UsageError(`${path} has no U-Boot boot script that loads a payload (boot.scr with a load command)`, { hint: `build the image for a U-Boot board: boardkit image build -b ${profile.id} -p PAYLOAD` });
-    if (profile.memory.loadAddress === undefined) throw new UsageError(`board '${profile.id}' has no load address for a netbooted payload`);
-    script = { name: nb.bootFile, bytes: netbootScript({ loadAddress: profile.memory.loadAddress, file: payloadFile, arch: profile.arch }) };
-    event.payloadFile = payloadFile;
-  } else if (flow === 'rpi-firmware') candidates = (name) => [stripPiSerialPrefix(name)];
-  else candidates = (name) => [name, `EFI/BOOT/${name}`];
-  Object.assign(event, { board: profile.id, flow, bootFile: nb.bootFile });
-  const files: GeneratedFileProvider = (_client, name) => {
-    const key = name.replace(/^\/+/, '');
-    if (script && key === script.name) return script.bytes;
-    for (const c of candidates(key)) {
-      const bytes = readImageFile(path, c);
-      if (bytes) return bytes;
-    }
-    return undefined;
-  };
-  return { files, main: { bootRule: boardBootRule(profile), bootFile: nb.bootFile }, event };
 }
 
 /** The VideoCore files of a Pi's boot chain (bootcode.bin, start*.elf, fixup*.dat), from the verified cache, by TFTP name. */
