@@ -45,16 +45,25 @@ export interface BoardBootFilesOptions {
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const PE_MAGIC = [0x4d, 0x5a]; // "MZ" (PE/COFF, UEFI 2.10 §2.1.1)
 
+/** The DHCP rule matching this board's client to its boot file, from the profile's netboot facts only. */
+export function boardBootRule(profile: BoardProfile, bootfile?: string): BootRule {
+  const nb = profile.netboot!;
+  if (netbootFlow(profile) === 'rpi-firmware') {
+    return { name: profile.id, vendorClass: `${nb.vendorClass ?? 'PXEClient'}*`, raspberryPiBoot: true, bootfile: bootfile ?? nb.bootFile };
+  }
+  return {
+    name: profile.id,
+    ...(nb.vendorClass ? { vendorClass: `${nb.vendorClass}*` } : {}),
+    ...(nb.clientArch !== undefined ? { arch: [nb.clientArch] } : {}),
+    bootfile: bootfile ?? nb.bootFile,
+  };
+}
+
 /** The files and DHCP rule that netboot `payload` on this board. */
 export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: BoardBootFilesOptions = {}): BoardBootFiles {
   const flow = netbootFlow(profile);
   const nb = profile.netboot!;
-  const bootRule: BootRule = {
-    name: profile.id,
-    ...(nb.vendorClass ? { vendorClass: `${nb.vendorClass}*` } : {}),
-    ...(nb.clientArch !== undefined ? { arch: [nb.clientArch] } : {}),
-    bootfile: nb.bootFile,
-  };
+  const bootRule = boardBootRule(profile);
   if (flow === 'rpi-firmware') {
     if (!o.firmware || Object.keys(o.firmware).length === 0) {
       throw new UsageError(`board '${profile.id}' netboots its VideoCore firmware chain; no firmware files were given`, { hint: '`boardkit firmware fetch` puts them in the cache; netboot serve --board reads them from there' });
@@ -67,7 +76,7 @@ export function boardBootFiles(profile: BoardProfile, payload: Uint8Array, o: Bo
       flow,
       bootFile: nb.bootFile,
       files: { ...o.firmware, 'config.txt': new TextEncoder().encode(rpiConfigTxt(profile)), [kernel]: payload },
-      bootRule: { name: profile.id, vendorClass: `${nb.vendorClass ?? 'PXEClient'}*`, raspberryPiBoot: true, bootfile: nb.bootFile },
+      bootRule,
     };
   }
   if (flow === 'pxe') {

@@ -59,6 +59,11 @@ export class DhcpServer {
     return this.engine.leases(this.clock.now());
   }
 
+  /** The MAC of the client at `ip` (a lease of ours, or what its REQUEST/INFORM said), if known. */
+  macOf(ip: string): string | undefined {
+    return this.engine.macOf(ip, this.clock.now());
+  }
+
   private attach(link: DatagramLink, logicalPort: number): void {
     this.links.push(link);
     link.onMessage((d) => this.onDatagram(link, logicalPort, d));

@@ -112,10 +112,11 @@ export class LabNetwork {
       ...(o.root ? { root: o.root } : {}),
       ...(o.files ? { generated: o.files } : {}),
       ...o.tftp,
-      // Per-client files need the client's MAC: over UDP we only see its address, so ask our leases.
+      // Per-client files need the client's MAC: over UDP we only see its address, so ask DHCP
+      // (our leases, or in proxy mode the address the client's REQUEST named).
       clientInfo: (from) => {
-        const lease = dhcp?.leases().find((l) => l.ip === from.address);
-        return lease ? { mac: lease.mac } : undefined;
+        const mac = dhcp?.macOf(from.address);
+        return mac ? { mac } : undefined;
       },
       onEvent: emit,
     });

@@ -94,9 +94,13 @@ describe.skipIf(skip !== undefined)(`netboot serve in a network namespace on a t
       },
       env,
     );
+    // The payload's UDP report went to the server's address on the lab NIC (patched in by the server): kernel sockets receive it.
+    await stream.waitFor((es) => es.some((e) => e.type === 'report'), 10_000);
     server.kill('SIGINT');
     await server.exited;
     expect(run.ok, run.boot.tail.join('\n')).toBe(true);
+    expect(events().find((e) => e.type === 'report'), stream.stderr()).toMatchObject({ board: 'qemu-riscv64-virt', nonce: serving.nonce, verdict: 'pass' });
+    expect(events().find((e) => e.type === 'stopped')?.reports).toHaveLength(1);
     // The payload that ran is the one this server patched: its nonce came over our TFTP.
     const stage = run.boot.timeline.find((s) => s.stage === 'payload')?.line ?? '';
     expect(stage).toContain(`nonce=${serving.nonce}`);

@@ -24,6 +24,7 @@ interface ServeArgs extends GlobalArgs {
   interface?: string;
   'qemu-link'?: string;
   clients?: string;
+  image?: string;
   'tftp-engine': 'auto' | 'native' | 'typescript';
 }
 
@@ -46,15 +47,18 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         default: 'off' as const,
         // `server`, the old spelling of `full`, is still accepted from scripts; everything past this line says `full`.
         coerce: (mode: string) => (mode === 'server' ? 'full' : mode) as 'off' | 'proxy' | 'full',
-        describe: 'DHCP beside TFTP: full (we hand out addresses) or proxy (boot info only); needs --interface or --qemu-link',
+        describe:
+          'DHCP beside TFTP: full (we hand out addresses) or proxy (boot info only); needs --interface or --qemu-link. ' +
+          'U-Boot ignores proxy offers unless built with SERVERIP_FROM_PROXYDHCP (distro builds are not): for U-Boot boards use full DHCP on an isolated link, or set serverip in U-Boot\'s environment (proxy mode prints how)',
       })
       .option('force', { type: 'boolean', describe: 'Serve DHCP on --interface even with a default route or other NICs present' })
       .option('pool', { type: 'string', describe: 'Full DHCP range FIRST-LAST (default: upper half of the interface subnet)' })
-      .option('board', { type: 'string', describe: 'Serve this board\'s boot files (U-Boot script or PXE boot file) around --payload' })
+      .option('board', { alias: 'b', type: 'string', describe: 'Serve this board\'s boot files (U-Boot script or PXE boot file) around --payload' })
       .option('payload', { type: 'string', describe: 'Payload file or `payload build` directory (with --clients: one sub-directory per board)' })
       .option('interface', { type: 'string', describe: 'Lab NIC (kernel sockets): run inside a network namespace where it is the only NIC' })
       .option('qemu-link', { type: 'string', describe: 'HOSTPORT:GUESTPORT: serve a QEMU -netdev dgram link through the userspace stack (no root)' })
-      .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: per-client boot files and DHCP host entries' })
+      .option('clients', { type: 'string', describe: 'MAC=board[,MAC=board]: each listed client gets its own board\'s DHCP and TFTP rules (option 43, boot file, Pi prefixes); --board is the default for the rest' })
+      .option('image', { type: 'string', describe: 'Serve the boot partition of this disk image (`image build`), read in place: no mount, no extraction; with -b, that board\'s DHCP rule and netboot script' })
       .option('tftp-engine', {
         choices: ['auto', 'native', 'typescript'] as const,
         default: 'auto' as const,
@@ -67,6 +71,8 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
           ['$0 payload build -b qemu-riscv64-virt', 'Build the reference payload, then serve it with DHCP and boot files'],
           ['ip netns exec lab $0 netboot serve --dhcp full --interface tap0 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'DHCP+TFTP inside a namespace that owns the lab NIC'],
           ['$0 netboot serve --dhcp full --qemu-link 40100:40101 \\\n    -b qemu-riscv64-virt --payload out/payload-qemu-riscv64-virt', 'For a QEMU started with the printed -netdev dgram (no root)'],
+          ['$0 image build -b qemu-riscv64-virt \\\n    -p out/payload-qemu-riscv64-virt/payload.bin', 'Build the SD image; then netboot the same bytes from it:'],
+          ['$0 netboot serve --dhcp full --qemu-link 40100:40101 \\\n    -b qemu-riscv64-virt --image out/qemu-riscv64-virt.img', 'Serve the image\'s boot partition (no mount, no extraction)'],
         ]),
       ) as Argv<ServeArgs>,
   handler: async (argv) => {
@@ -79,7 +85,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
     const { openQemuDgramFrameLink } = await import('../../transports/node/qemu-dgram-frame-link.js');
     const render = await import('../render/netboot.js');
     let registry;
-    if (argv.board || argv.clients) {
+    if (argv.board || argv.clients || argv.image) {
       const [{ loadBoardRegistry }, { knownArtifactIds }] = await Promise.all([import('../../workflows/boards.js'), import('../../workflows/firmware-ids.js')]);
       registry = await loadBoardRegistry({ boardDirs: ctx.boardDirs, knownArtifacts: await knownArtifactIds(ctx.manifestDir) });
     }
@@ -118,6 +124,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
         interface: argv.interface,
         qemuLink: argv['qemu-link'],
         clients: argv.clients,
+        image: argv.image,
         signal: abort.signal,
         onEvent: (e) => {
           // One JSON object per line so the stream can be piped while serving.

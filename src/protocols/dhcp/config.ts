@@ -11,6 +11,11 @@ export interface DhcpHostEntry {
   ip?: Ipv4Address;
   bootfile?: string;
   hostname?: string;
+  /**
+   * This client's own boot rule (its board's: option 43, boot file), used instead of the first
+   * matching `bootRules` entry, so one server can boot a mixed lab (`--clients MAC=board`).
+   */
+  rule?: BootRule;
 }
 
 /**
@@ -120,6 +125,8 @@ export function resolveDhcpConfig(c: DhcpEngineConfig): ResolvedDhcpConfig {
   for (const h of c.hosts ?? []) {
     text(h.bootfile, `hosts[${h.mac}].bootfile`, 127);
     text(h.hostname, `hosts[${h.mac}].hostname`, 255);
+    text(h.rule?.bootfile, `hosts[${h.mac}].rule.bootfile`, 127);
+    if (typeof h.rule?.raspberryPiBoot === 'string') text(h.rule.raspberryPiBoot, `hosts[${h.mac}].rule.raspberryPiBoot`, 200);
   }
   for (const r of c.bootRules ?? []) {
     text(r.bootfile, `bootRules[${r.name}].bootfile`, 127);

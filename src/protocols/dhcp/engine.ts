@@ -52,6 +52,8 @@ export interface DhcpEngineOutput {
 const OFFER_HOLD_MS = 60_000;
 /** How long a DECLINEd address stays out of the pool. */
 const DECLINE_HOLD_MS = 10 * 60_000;
+/** Remembered IP → MAC observations (proxy mode): a lab, not an ISP. */
+const MAX_OBSERVED = 4096;
 
 interface Client extends ClientFacts {
   msg: DhcpMessage;
@@ -65,6 +67,8 @@ export class DhcpEngine {
   private readonly pool: LeasePool | undefined;
   /** Fixed-address bindings (host entries with `ip`), so RENEW/INIT-REBOOT can be verified. */
   private readonly fixed = new Map<MacAddress, Ipv4Address>();
+  /** IP → MAC seen in clients' REQUEST/INFORM (insertion order = age). */
+  private readonly observed = new Map<Ipv4Address, MacAddress>();
 
   /** Throws UsageError when the configuration is invalid. */
   constructor(config: DhcpEngineConfig) {
@@ -79,6 +83,31 @@ export class DhcpEngine {
 
   leases(now: number): Lease[] {
     return this.pool?.list(now) ?? [];
+  }
+
+  /**
+   * The MAC behind an IPv4 address: our lease (full mode), else the address a client last asked
+   * another server for or said it holds (REQUEST option 50 / ciaddr, seen on the broadcast link or on
+   * 4011). In proxy mode that is the only way a TFTP request (which carries no MAC) can be tied to
+   * the client's per-board files.
+   */
+  macOf(ip: Ipv4Address, now: number): MacAddress | undefined {
+    return this.pool?.list(now).find((l) => l.ip === ip)?.mac ?? this.fixedMacOf(ip) ?? this.observed.get(ip);
+  }
+
+  private fixedMacOf(ip: Ipv4Address): MacAddress | undefined {
+    for (const [mac, f] of this.fixed) if (f === ip) return mac;
+    return undefined;
+  }
+
+  private observe(msg: DhcpMessage, mac: MacAddress, type: DhcpMessageTypeName | 'bootp'): void {
+    if (type !== 'request' && type !== 'inform') return;
+    const ip = ipOption(msg, Opt.REQUESTED_IP) ?? (msg.ciaddr !== IPV4_ANY ? msg.ciaddr : undefined);
+    if (!ip) return;
+    this.observed.delete(ip);
+    this.observed.set(ip, mac);
+    // Bounded: a flood of REQUESTs cannot grow it without limit (oldest first out).
+    if (this.observed.size > MAX_OBSERVED) this.observed.delete(this.observed.keys().next().value!);
   }
 
   /** `localPort` is the port the datagram arrived on (67, or 4011 for PXE boot-server requests). */
@@ -108,13 +137,16 @@ export class DhcpEngine {
     const vendorClass = vendorClassOf(msg);
     const arch = clientArchOf(msg);
     const facts: ClientFacts = { mac, vendorClass, arch };
+    const host = this.config.hosts.get(mac);
     const client: Client = {
       ...facts,
       msg,
       type,
-      host: this.config.hosts.get(mac),
-      rule: firstMatchingRule(this.config.bootRules, facts),
+      host,
+      // A listed client boots by its own board's rule; others by the first matching rule.
+      rule: host?.rule ?? firstMatchingRule(this.config.bootRules, facts),
     };
+    this.observe(msg, mac, type);
     out.events.push({ type: 'received', messageType: type, mac, xid: msg.xid, arch, ...(vendorClass !== undefined ? { vendorClass } : {}) });
 
     if (type === 'bootp') {
